@@ -1,0 +1,23 @@
+//! inject-otel-python: a KRM function that injects OpenTelemetry Python
+//! auto-instrumentation into Kubernetes workload manifests.
+//!
+//! Data flows one way: [`krm::read_input`] reads the input once,
+//! [`krm::process`] parses it into a [`yaml::Doc`], a [`krm::Function`]
+//! decides and records edits in a [`yaml::Editor`], and the edited text is
+//! written once by [`krm::Outcome::write_to`].
+
+pub mod cli;
+pub mod krm;
+pub mod yaml;
+
+use krm::{Function, ResourceList, Results};
+use yaml::Editor;
+
+/// The function the binary runs today: it checks that its input is a
+/// readable ResourceList and writes it back unchanged. The injection itself
+/// is built on top of this engine.
+pub struct Passthrough;
+
+impl Function for Passthrough {
+    fn run(&self, _: &ResourceList<'_, '_>, _: &mut Editor<'_, '_>, _: &mut Results) {}
+}

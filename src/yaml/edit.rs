@@ -1,0 +1,673 @@
+//! Edits as text patches. Every operation is planned against the one parse
+//! and recorded as "replace this byte range with this text"; untouched bytes
+//! are copied as they are when the patches are applied, once, at the end.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
+
+use super::doc::{Doc, Hazard, Kind, NodeId, Style};
+use super::render::{self, FlowFormat, Layout};
+use super::scalar::{double_quoted, plain_is_safe, single_quoted};
+use super::text::{self, LineKind};
+
+/// One text change: replace `start..end` of the source with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Patch {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// Why an edit was refused. `path` is the dotted path of the refused node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("cannot edit {path} in place: {}", hazard.describe())]
+    Hazard {
+        node: NodeId,
+        path: String,
+        hazard: Hazard,
+    },
+    #[error("cannot edit {path}: {message}")]
+    Unsupported {
+        node: NodeId,
+        path: String,
+        message: String,
+    },
+    #[error("two edits overlap at byte {at}")]
+    Overlap { at: usize },
+}
+
+impl EditError {
+    /// The node the refusal is about.
+    pub fn node(&self) -> Option<NodeId> {
+        match self {
+            EditError::Hazard { node, .. } | EditError::Unsupported { node, .. } => Some(*node),
+            EditError::Overlap { .. } => None,
+        }
+    }
+}
+
+/// List indentation for new lists when no sibling list shows the style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SeqIndent {
+    #[default]
+    Compact,
+    Wide,
+}
+
+/// Collects patches against one [`Doc`].
+pub struct Editor<'d, 'a> {
+    doc: &'d Doc<'a>,
+    patches: Vec<Patch>,
+    /// Elements appended so far to each collection, so that later appends to
+    /// a flow collection know it is no longer empty.
+    appended: HashMap<NodeId, usize>,
+    default_seq: SeqIndent,
+    json: bool,
+}
+
+impl<'d, 'a> Editor<'d, 'a> {
+    pub fn new(doc: &'d Doc<'a>) -> Self {
+        let src = doc.src().trim_start_matches(text::BOM);
+        let json = src.trim_start().starts_with(['{', '[']);
+        Editor {
+            doc,
+            patches: Vec::new(),
+            appended: HashMap::new(),
+            default_seq: SeqIndent::Compact,
+            json,
+        }
+    }
+
+    /// Sets the list style used when nothing nearby shows one (kpt passes
+    /// each file's style in `internal.config.kubernetes.io/seqindent`).
+    pub fn set_default_seq_indent(&mut self, style: SeqIndent) {
+        self.default_seq = style;
+    }
+
+    pub fn doc(&self) -> &'d Doc<'a> {
+        self.doc
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patches.is_empty()
+    }
+
+    /// Number of patches recorded so far; with [`Editor::truncate`] lets a
+    /// caller drop the edits of one item that failed half-way.
+    pub fn len(&self) -> usize {
+        self.patches.len()
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.patches.truncate(len);
+    }
+
+    fn check(&self, node: NodeId) -> Result<(), EditError> {
+        match self.doc.edit_hazard(node) {
+            Some((at, hazard)) => Err(EditError::Hazard {
+                node: at,
+                path: self.doc.path_of(at),
+                hazard,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn unsupported(&self, node: NodeId, message: &str) -> EditError {
+        EditError::Unsupported {
+            node,
+            path: self.doc.path_of(node),
+            message: message.into(),
+        }
+    }
+
+    fn push(&mut self, start: usize, end: usize, text: String) {
+        self.patches.push(Patch { start, end, text });
+    }
+
+    fn flow_format(&self) -> FlowFormat {
+        if self.json {
+            FlowFormat::Json
+        } else {
+            FlowFormat::Yaml
+        }
+    }
+
+    /// Column (in characters; indentation is ASCII) of a byte offset.
+    fn col(&self, pos: usize) -> usize {
+        let src = self.doc.src();
+        let ls = text::line_start(src, pos);
+        let bom = if ls == 0 && src.starts_with(text::BOM) {
+            text::BOM.len()
+        } else {
+            0
+        };
+        pos - ls - bom.min(pos - ls)
+    }
+
+    /// Appends items to a sequence, copying the style of its items.
+    pub fn append_items(&mut self, seq: NodeId, items: &[Value]) -> Result<(), EditError> {
+        self.check(seq)?;
+        if self.doc.kind(seq) != Kind::Seq {
+            return Err(self.unsupported(seq, "not a sequence"));
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        if self.doc.is_flow(seq) {
+            let elems: Vec<(Option<&str>, &Value)> = items.iter().map(|v| (None, v)).collect();
+            return self.flow_insert(seq, &elems);
+        }
+        let last = *self
+            .doc
+            .items(seq)
+            .last()
+            .ok_or_else(|| self.unsupported(seq, "empty block sequence"))?;
+        let dash = self.doc.dash_of(last);
+        let dash_col = self.col(dash);
+        let content = self.doc.prop_start(last);
+        let same_line =
+            text::line_start(self.doc.src(), content) == text::line_start(self.doc.src(), dash);
+        let mut layout = self.layout_near(seq);
+        if same_line && content > dash {
+            layout.item_offset = self.col(content) - dash_col;
+        }
+        let body = render::block_items(items, dash_col, &layout);
+        let at = self.block_insert_point(seq, dash_col);
+        self.insert_block(at, body);
+        Ok(())
+    }
+
+    /// Adds `key: value` at the end of a mapping.
+    pub fn insert_entry(&mut self, map: NodeId, key: &str, value: &Value) -> Result<(), EditError> {
+        self.check(map)?;
+        if self.doc.kind(map) != Kind::Map {
+            return Err(self.unsupported(map, "not a mapping"));
+        }
+        if self.doc.get(map, key).is_some() {
+            return Err(self.unsupported(map, &format!("key {key:?} already exists")));
+        }
+        if self.doc.is_flow(map) {
+            return self.flow_insert(map, &[(Some(key), value)]);
+        }
+        let first_key = self
+            .doc
+            .children(map)
+            .first()
+            .copied()
+            .ok_or_else(|| self.unsupported(map, "empty block mapping"))?;
+        let key_col = self.col(self.doc.prop_start(first_key));
+        let layout = self.layout_near(map);
+        let mut one = Map::new();
+        one.insert(key.to_string(), value.clone());
+        let body = render::block_entries(&one, key_col, &layout);
+        let at = self.block_insert_point(map, key_col);
+        self.insert_block(at, body);
+        Ok(())
+    }
+
+    /// Replaces a null (`key:`, `key: ~`, `key: null`, `- ~`) with a value.
+    pub fn fill_null(&mut self, node: NodeId, value: &Value) -> Result<(), EditError> {
+        self.check(node)?;
+        if !self.doc.is_null(node) {
+            return Err(self.unsupported(node, "not a null value"));
+        }
+        let parent = self
+            .doc
+            .parent(node)
+            .ok_or_else(|| self.unsupported(node, "a document root cannot be filled"))?;
+        let (start, end) = self.doc.range(node);
+        let src = self.doc.src();
+        if self.doc.is_flow(parent) {
+            let lead = if self.doc.is_empty_scalar(node) {
+                " "
+            } else {
+                ""
+            };
+            let text = format!("{lead}{}", render::flow(value, self.flow_format()));
+            self.push(start, end, text);
+            return Ok(());
+        }
+        let layout = self.layout_near(parent);
+        let nl = self.doc.newline();
+        match self.doc.kind(parent) {
+            Kind::Map => {
+                let key = self.key_of(parent, node);
+                let key_col = self.col(self.doc.prop_start(key));
+                let rendered = render::after_key(value, key_col, &layout);
+                let rendered = rendered.strip_suffix(nl).unwrap_or(&rendered);
+                let colon = self.doc.colon_after(key).unwrap_or(start);
+                if let Some(inline) = rendered.strip_prefix(' ') {
+                    // A scalar or an empty collection stays on the key line.
+                    let lead = if self.doc.is_empty_scalar(node) {
+                        " "
+                    } else {
+                        ""
+                    };
+                    self.push(start, end, format!("{lead}{inline}"));
+                } else {
+                    // Block content: drop ` ~` and add the lines after the key
+                    // line, behind any comment on it.
+                    if !self.doc.is_empty_scalar(node) {
+                        self.push(colon, end, String::new());
+                    }
+                    let line_end = text::line_end(src, end.max(colon));
+                    self.push(line_end, line_end, rendered.to_string());
+                }
+            }
+            _ => {
+                let dash = self.doc.dash_of(node);
+                let dash_col = self.col(dash);
+                let item = render::block_items(std::slice::from_ref(value), dash_col, &layout);
+                let item = item.trim_start_matches(' ');
+                let item = item.strip_suffix(nl).unwrap_or(item);
+                self.push(dash, end.max(dash + 1), item.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces a scalar's value, keeping its quoting or block style (a
+    /// style that cannot hold the new value falls back to double quotes).
+    /// Comments around it are untouched.
+    pub fn set_scalar(&mut self, node: NodeId, value: &str) -> Result<(), EditError> {
+        self.check(node)?;
+        if self.doc.kind(node) != Kind::Scalar {
+            return Err(self.unsupported(node, "not a scalar"));
+        }
+        if self.doc.is_tagged(node) {
+            return Err(self.unsupported(node, "tagged scalars are not edited"));
+        }
+        let flow_parent = self.doc.parent(node).is_some_and(|p| self.doc.is_flow(p));
+        let (start, end) = self.doc.range(node);
+        let text = match self.doc.style(node) {
+            _ if self.json => double_quoted(value),
+            Style::Plain if plain_is_safe(value, flow_parent) => value.to_string(),
+            Style::SingleQuoted => single_quoted(value).unwrap_or_else(|| double_quoted(value)),
+            Style::Literal | Style::Folded => {
+                let col = self.block_content_col(node);
+                match render::literal_block(value, col, self.doc.newline()) {
+                    Some(block) => {
+                        // Keep-chomped blocks end at a line start; so must we.
+                        let src = self.doc.src();
+                        if end > 0 && src.as_bytes()[end - 1] == b'\n' {
+                            format!("{block}{}", self.doc.newline())
+                        } else {
+                            block
+                        }
+                    }
+                    None => double_quoted(value),
+                }
+            }
+            _ => double_quoted(value),
+        };
+        let lead = if self.doc.is_empty_scalar(node) {
+            " "
+        } else {
+            ""
+        };
+        self.push(start, end, format!("{lead}{text}"));
+        Ok(())
+    }
+
+    /// Removes the items at `indices` from a sequence. Removing every item
+    /// leaves an empty flow sequence `[]`.
+    pub fn remove_items(&mut self, seq: NodeId, indices: &[usize]) -> Result<(), EditError> {
+        self.check(seq)?;
+        if self.doc.kind(seq) != Kind::Seq {
+            return Err(self.unsupported(seq, "not a sequence"));
+        }
+        let elements: Vec<(NodeId, NodeId)> = self.doc.items(seq).iter().map(|&i| (i, i)).collect();
+        self.remove_elements(seq, &elements, indices)
+    }
+
+    /// Removes the entries with the given keys from a mapping. Removing every
+    /// entry leaves an empty flow mapping `{}`.
+    pub fn remove_entries(&mut self, map: NodeId, keys: &[&str]) -> Result<(), EditError> {
+        self.check(map)?;
+        if self.doc.kind(map) != Kind::Map {
+            return Err(self.unsupported(map, "not a mapping"));
+        }
+        let elements: Vec<(NodeId, NodeId)> = self.doc.entries(map).collect();
+        let indices: Vec<usize> = elements
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| self.doc.scalar(*k).is_some_and(|s| keys.contains(&s)))
+            .map(|(i, _)| i)
+            .collect();
+        self.remove_elements(map, &elements, &indices)
+    }
+
+    /// `elements` are `(first node, last node)` of each element: the item
+    /// itself, or a key and its value.
+    fn remove_elements(
+        &mut self,
+        coll: NodeId,
+        elements: &[(NodeId, NodeId)],
+        indices: &[usize],
+    ) -> Result<(), EditError> {
+        let mut remove = vec![false; elements.len()];
+        for &i in indices {
+            if let Some(r) = remove.get_mut(i) {
+                *r = true;
+            }
+        }
+        if !remove.contains(&true) {
+            return Ok(());
+        }
+        let is_map = self.doc.kind(coll) == Kind::Map;
+        let empty = if is_map { "{}" } else { "[]" };
+        let src = self.doc.src();
+        if self.doc.is_flow(coll) {
+            let (open, close) = self.doc.range(coll);
+            if remove.iter().all(|&r| r) {
+                self.push(open + 1, close - 1, String::new());
+                return Ok(());
+            }
+            let start_of = |e: &(NodeId, NodeId)| self.doc.prop_start(e.0);
+            let end_of = |e: &(NodeId, NodeId)| self.doc.range(e.1).1;
+            let mut i = 0;
+            while i < elements.len() {
+                if !remove[i] {
+                    i += 1;
+                    continue;
+                }
+                let mut j = i;
+                while j + 1 < elements.len() && remove[j + 1] {
+                    j += 1;
+                }
+                let (from, to) = if i > 0 {
+                    (end_of(&elements[i - 1]), end_of(&elements[j]))
+                } else {
+                    (start_of(&elements[i]), start_of(&elements[j + 1]))
+                };
+                self.push(from, to, String::new());
+                i = j + 1;
+            }
+            return Ok(());
+        }
+        if remove.iter().all(|&r| r) {
+            let parent = self.doc.parent(coll);
+            let Some(parent) = parent.filter(|&p| self.doc.kind(p) == Kind::Map) else {
+                return Err(self.unsupported(
+                    coll,
+                    "cannot empty a collection that is not a mapping value",
+                ));
+            };
+            let key = self.key_of(parent, coll);
+            let colon = self
+                .doc
+                .colon_after(key)
+                .ok_or_else(|| self.unsupported(coll, "no `:` after the key"))?;
+            let col = self.col(self.element_start(coll, elements[0].0));
+            let end = self.block_element_end(self.doc.range(coll).1, col);
+            let end = if end > 0 && src.as_bytes()[end - 1] == b'\n' {
+                text::line_end(src, end - 1)
+            } else {
+                end
+            };
+            self.push(colon, end, format!(" {empty}"));
+            return Ok(());
+        }
+        for (i, element) in elements.iter().enumerate() {
+            if !remove[i] {
+                continue;
+            }
+            let first = self.element_start(coll, element.0);
+            let ls = text::line_start(src, first);
+            let col = self.col(first);
+            let end = self.block_element_end(self.doc.range(element.1).1, col);
+            if src[ls..first].trim_start_matches(' ').is_empty() {
+                let from = self.head_comment_start(ls, col);
+                self.push(from, end, String::new());
+            } else if is_map && i + 1 < elements.len() {
+                // The first key of a list item shares the dash line: pull the
+                // next key up onto it.
+                let next = self.doc.prop_start(elements[i + 1].0);
+                self.push(first, next, String::new());
+            } else {
+                return Err(
+                    self.unsupported(element.0, "the element shares its line with another node")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a block element starts: its dash for sequence items, else the
+    /// key (with its properties).
+    fn element_start(&self, coll: NodeId, first: NodeId) -> usize {
+        if self.doc.kind(coll) == Kind::Seq {
+            self.doc.dash_of(first)
+        } else {
+            self.doc.prop_start(first)
+        }
+    }
+
+    /// Start of the comment lines directly above `line` (no blank line in
+    /// between) that are indented at least to `col`.
+    fn head_comment_start(&self, line: usize, col: usize) -> usize {
+        let src = self.doc.src();
+        let mut start = line;
+        while start > 0 {
+            let prev = text::line_start(src, start - 1);
+            if text::line_kind(src, prev) == LineKind::Comment && text::indent_of(src, prev) >= col
+            {
+                start = prev;
+            } else {
+                break;
+            }
+        }
+        start
+    }
+
+    /// Start of the line after a block element ending at `end`, past any
+    /// comment lines indented deeper than `col` that belong to it.
+    fn block_element_end(&self, end: usize, col: usize) -> usize {
+        let src = self.doc.src();
+        let mut pos = if end > 0 && src.as_bytes()[end - 1] == b'\n' {
+            end
+        } else {
+            text::next_line_start(src, end)
+        };
+        let mut line = pos;
+        while line < src.len() {
+            match text::line_kind(src, line) {
+                LineKind::Blank => {}
+                LineKind::Comment if text::indent_of(src, line) > col => {
+                    pos = text::next_line_start(src, line);
+                }
+                _ => break,
+            }
+            line = text::next_line_start(src, line);
+        }
+        pos
+    }
+
+    fn block_insert_point(&self, coll: NodeId, col: usize) -> usize {
+        self.block_element_end(self.doc.range(coll).1, col)
+    }
+
+    /// Inserts whole lines at a line start (or at the end of a text without a
+    /// final line break, keeping it without one).
+    fn insert_block(&mut self, at: usize, body: String) {
+        let src = self.doc.src();
+        let nl = self.doc.newline();
+        let at_line_start = at == 0 || src.as_bytes()[at - 1] == b'\n';
+        let text = if at_line_start {
+            body
+        } else {
+            format!("{nl}{}", body.strip_suffix(nl).unwrap_or(&body))
+        };
+        self.push(at, at, text);
+    }
+
+    /// Inserts elements (`key: value` when a key is given) into a flow
+    /// collection, one per line when its elements are on their own lines.
+    fn flow_insert(
+        &mut self,
+        coll: NodeId,
+        elems: &[(Option<&str>, &Value)],
+    ) -> Result<(), EditError> {
+        let src = self.doc.src();
+        let (open, close) = self.doc.range(coll);
+        let children = self.doc.children(coll);
+        let existing = children.len() + self.appended.get(&coll).copied().unwrap_or(0);
+        let format = self.flow_format();
+        let first_elem_start = children.first().map(|&c| self.doc.prop_start(c));
+        let multiline = first_elem_start
+            .is_some_and(|s| text::line_start(src, s) != text::line_start(src, open));
+        let (at, mut count) = match children.last() {
+            Some(&last) => (self.doc.range(last).1, existing),
+            None => (open + 1, existing),
+        };
+        if close <= open {
+            return Err(self.unsupported(coll, "malformed flow collection"));
+        }
+        let mut out = String::new();
+        for (key, value) in elems {
+            if multiline {
+                let elem_col = self.col(first_elem_start.unwrap_or(open));
+                let step = elem_col
+                    .saturating_sub(text::indent_of(src, text::line_start(src, open)))
+                    .max(1);
+                let body = render::pretty_flow(value, elem_col, step, format, self.doc.newline());
+                if count > 0 {
+                    out.push(',');
+                }
+                out.push_str(self.doc.newline());
+                out.push_str(&" ".repeat(elem_col));
+                if let Some(k) = key {
+                    out.push_str(&render::flow_string(k, format));
+                    out.push_str(": ");
+                }
+                out.push_str(&body);
+            } else {
+                if count > 0 {
+                    out.push_str(", ");
+                }
+                match key {
+                    Some(k) => out.push_str(&render::flow_entry(k, value, format)),
+                    None => out.push_str(&render::flow(value, format)),
+                }
+            }
+            count += 1;
+        }
+        *self.appended.entry(coll).or_insert(0) += elems.len();
+        self.push(at, at, out);
+        Ok(())
+    }
+
+    /// The key node of `value` in `map`.
+    fn key_of(&self, map: NodeId, value: NodeId) -> NodeId {
+        let kids = self.doc.children(map);
+        let i = kids.iter().position(|&k| k == value).unwrap_or(1);
+        kids[i.saturating_sub(1) & !1]
+    }
+
+    /// Indentation of a block scalar's content lines.
+    fn block_content_col(&self, node: NodeId) -> usize {
+        let src = self.doc.src();
+        let (start, end) = self.doc.range(node);
+        let mut line = text::next_line_start(src, start);
+        while line < end {
+            if text::line_kind(src, line) != LineKind::Blank {
+                return text::indent_of(src, line);
+            }
+            line = text::next_line_start(src, line);
+        }
+        self.col(text::line_start(src, start) + text::indent_of(src, text::line_start(src, start)))
+            + self.layout_near(node).step
+    }
+
+    /// Layout of new block content under `node`, copied from the nearest
+    /// block lists and nested mappings around it.
+    fn layout_near(&self, node: NodeId) -> Layout {
+        let mut layout = Layout {
+            newline: self.doc.newline(),
+            ..Layout::default()
+        };
+        let mut step = None;
+        let mut seq = None;
+        let mut cur = Some(node);
+        while let Some(n) = cur {
+            if self.doc.kind(n) == Kind::Map && !self.doc.is_flow(n) {
+                for (k, v) in self.doc.entries(n) {
+                    let key_col = self.col(self.doc.prop_start(k));
+                    if self.doc.is_flow(v) {
+                        continue;
+                    }
+                    match self.doc.kind(v) {
+                        Kind::Seq if seq.is_none() => {
+                            if let Some(&item) = self.doc.items(v).first() {
+                                let dash = self.doc.dash_of(item);
+                                if text::line_start(self.doc.src(), dash)
+                                    != text::line_start(self.doc.src(), self.doc.prop_start(k))
+                                {
+                                    let dash_col = self.col(dash);
+                                    seq = Some(dash_col.saturating_sub(key_col));
+                                }
+                            }
+                        }
+                        Kind::Map if step.is_none() => {
+                            if let Some(&first) = self.doc.children(v).first() {
+                                let c = self.col(self.doc.prop_start(first));
+                                if c > key_col {
+                                    step = Some(c - key_col);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if step.is_some() && seq.is_some() {
+                break;
+            }
+            cur = self.doc.parent(n);
+        }
+        layout.step = step.unwrap_or(2);
+        layout.seq_indent = match seq {
+            Some(0) => 0,
+            Some(_) => layout.step,
+            None if self.default_seq == SeqIndent::Wide => layout.step,
+            None => 0,
+        };
+        layout
+    }
+
+    /// The patches, sorted, checked not to overlap.
+    pub fn into_patches(self) -> Result<Vec<Patch>, EditError> {
+        let mut patches = self.patches;
+        patches.sort_by_key(|p| p.start);
+        for pair in patches.windows(2) {
+            if pair[1].start < pair[0].end {
+                return Err(EditError::Overlap { at: pair[1].start });
+            }
+        }
+        Ok(patches)
+    }
+}
+
+/// Writes `src` with `patches` (sorted, non-overlapping) applied.
+pub fn write_patched(src: &str, patches: &[Patch], out: &mut impl Write) -> io::Result<()> {
+    let mut pos = 0;
+    for p in patches {
+        out.write_all(src[pos..p.start].as_bytes())?;
+        out.write_all(p.text.as_bytes())?;
+        pos = p.end;
+    }
+    out.write_all(src[pos..].as_bytes())
+}
+
+/// `src` with `patches` applied, as a string.
+pub fn apply(src: &str, patches: &[Patch]) -> String {
+    let extra: usize = patches.iter().map(|p| p.text.len()).sum();
+    let mut out = Vec::with_capacity(src.len() + extra);
+    // Writing to a Vec cannot fail.
+    let _ = write_patched(src, patches, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
