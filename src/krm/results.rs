@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use super::resource_list::Item;
+use crate::yaml::{Doc, EditError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -75,6 +76,16 @@ impl KrmResult {
             resource_ref: Some(item.resource_ref()),
             file: item.file.clone(),
             ..KrmResult::new(severity, message)
+        }
+    }
+
+    /// An edit of `item` that the document layer refused, pointing at the
+    /// refused field.
+    pub fn edit_refused(item: &Item, doc: &Doc<'_>, error: &EditError) -> Self {
+        let result = KrmResult::about(item, Severity::Error, error.reason());
+        match error.node() {
+            Some(node) => result.field(doc.path_within(node, Some(item.node))),
+            None => result,
         }
     }
 

@@ -348,11 +348,17 @@ impl<'a> Doc<'a> {
     }
 
     /// Dotted path of a node from its document root, e.g.
-    /// `spec.template.spec.containers[0].env`.
+    /// `items[0].spec.template.spec.containers[0].env`.
     pub fn path_of(&self, id: NodeId) -> String {
+        self.path_within(id, None)
+    }
+
+    /// Dotted path of a node below `ancestor` (from the document root when
+    /// `None`, or when `ancestor` is not above it).
+    pub fn path_within(&self, id: NodeId, ancestor: Option<NodeId>) -> String {
         let mut parts = Vec::new();
         let mut cur = id;
-        while let Some(parent) = self.parent(cur) {
+        while let Some(parent) = self.parent(cur).filter(|_| Some(cur) != ancestor) {
             let kids = self.children(parent);
             let i = kids.iter().position(|&k| k == cur).unwrap_or(0);
             match self.kind(parent) {
