@@ -43,7 +43,9 @@ impl EditError {
     /// Why, without the path.
     pub fn reason(&self) -> String {
         match self {
-            EditError::Hazard { hazard, .. } => format!("cannot edit in place: {}", hazard.describe()),
+            EditError::Hazard { hazard, .. } => {
+                format!("cannot edit in place: {}", hazard.describe())
+            }
             EditError::Unsupported { message, .. } => format!("cannot edit: {message}"),
             EditError::Overlap { at } => format!("two edits overlap at byte {at}"),
         }
@@ -193,13 +195,20 @@ impl<'d, 'a> Editor<'d, 'a> {
     /// Appends items to the list at `key` of a mapping, whatever its state:
     /// an existing list grows, a null is filled, a missing key is added at
     /// the end of the mapping.
-    pub fn append_to_list(&mut self, map: NodeId, key: &str, items: &[Value]) -> Result<(), EditError> {
+    pub fn append_to_list(
+        &mut self,
+        map: NodeId,
+        key: &str,
+        items: &[Value],
+    ) -> Result<(), EditError> {
         if items.is_empty() {
             return Ok(());
         }
         match self.doc.get(map, key) {
             None => self.insert_entry(map, key, &Value::Array(items.to_vec())),
-            Some(node) if self.doc.is_null(node) => self.fill_null(node, &Value::Array(items.to_vec())),
+            Some(node) if self.doc.is_null(node) => {
+                self.fill_null(node, &Value::Array(items.to_vec()))
+            }
             Some(node) => self.append_items(node, items),
         }
     }

@@ -137,7 +137,9 @@ fn push_block_scalar_or_flow(out: &mut String, value: &Value, content_col: usize
 
 /// A multi-line string as a `|` literal block (header, then content lines at
 /// `col`, without a final line break), when that keeps its exact value and
-/// every YAML reader (go-yaml included) accepts it.
+/// every YAML reader (go-yaml included) accepts it. Strings ending in more
+/// than one line break are not written as keep-chomped (`|+`) blocks: blank
+/// lines that happen to follow the insertion point would join the value.
 pub fn literal_block(s: &str, col: usize, newline: &str) -> Option<String> {
     if !s.contains('\n') {
         return None;
@@ -159,7 +161,7 @@ pub fn literal_block(s: &str, col: usize, newline: &str) -> Option<String> {
     let chomp = match trailing {
         0 => "-",
         1 => "",
-        _ => "+",
+        _ => return None,
     };
     let mut out = format!("|{chomp}");
     for line in &lines {
@@ -168,9 +170,6 @@ pub fn literal_block(s: &str, col: usize, newline: &str) -> Option<String> {
             push_indent(&mut out, col);
             out.push_str(line);
         }
-    }
-    for _ in 1..trailing {
-        out.push_str(newline);
     }
     Some(out)
 }
@@ -322,10 +321,7 @@ mod tests {
             literal_block("a\nb", 2, "\n").as_deref(),
             Some("|-\n  a\n  b")
         );
-        assert_eq!(
-            literal_block("a\n\n", 2, "\n").as_deref(),
-            Some("|+\n  a\n")
-        );
+        assert_eq!(literal_block("a\n\n", 2, "\n"), None);
         assert_eq!(literal_block("\tx\ny", 2, "\n"), None);
         assert_eq!(literal_block(" x\ny", 2, "\n"), None);
     }
@@ -339,7 +335,7 @@ mod tests {
         );
         assert_eq!(
             flow(&v, FlowFormat::Yaml),
-            "{name: A, n: 1, l: [true, null]}"
+            "{name: A, \"n\": 1, l: [true, null]}"
         );
         assert_eq!(
             pretty_flow(&json!({"a": [1]}), 2, 2, FlowFormat::Json, "\n"),
