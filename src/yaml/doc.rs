@@ -884,3 +884,99 @@ fn block_end(src: &str, header: usize, next: usize) -> usize {
     }
     if keep { line.min(next) } else { last_content }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ParseLimits = ParseLimits {
+        max_depth: 64,
+        max_alias_expansion: 1000,
+    };
+
+    fn text_of<'a>(doc: &Doc<'a>, id: NodeId) -> &'a str {
+        let (s, e) = doc.range(id);
+        &doc.src()[s..e]
+    }
+
+    #[test]
+    fn scalar_ranges_are_repaired() {
+        let src = "\u{feff}a: \"q\\\"x\" # after\nb:\nc: ~\nd: 'it''s'   # c\ne: |\n  lit\n\n  x\n\nf: é plain  # c\ng: &x v\nh: >-\n  fold\ni: [1, {x: y}]\n";
+        let doc = Doc::parse(src, LIMITS).unwrap();
+        let root = doc.documents()[0];
+        let get = |k| doc.get(root, k).unwrap();
+        assert_eq!(text_of(&doc, get("a")), "\"q\\\"x\"");
+        assert_eq!(doc.scalar(get("a")), Some("q\"x"));
+        assert!(doc.is_empty_scalar(get("b")));
+        assert_eq!(doc.range(get("b")).0, src.find("b:").unwrap() + 2);
+        assert_eq!(text_of(&doc, get("c")), "~");
+        assert_eq!(text_of(&doc, get("d")), "'it''s'");
+        assert_eq!(text_of(&doc, get("e")), "|\n  lit\n\n  x");
+        assert_eq!(doc.scalar(get("e")), Some("lit\n\nx\n"));
+        assert_eq!(text_of(&doc, get("f")), "é plain");
+        assert_eq!(text_of(&doc, get("g")), "v");
+        assert_eq!(doc.prop_start(get("g")), src.find("&x").unwrap());
+        assert_eq!(text_of(&doc, get("h")), ">-\n  fold");
+        assert_eq!(text_of(&doc, get("i")), "[1, {x: y}]");
+        assert_eq!(doc.line_col(doc.range(get("f")).0), (10, 4));
+    }
+
+    #[test]
+    fn block_collections_start_at_their_dash_or_key() {
+        let src = "top:\n  - # head\n    k: v\n  -   z\nwide:\n- - a\n  - b\n";
+        let doc = Doc::parse(src, LIMITS).unwrap();
+        let root = doc.documents()[0];
+        let top = doc.get(root, "top").unwrap();
+        assert_eq!(doc.range(top).0, src.find("- # head").unwrap());
+        assert_eq!(
+            doc.dash_of(doc.items(top)[0]),
+            src.find("- # head").unwrap()
+        );
+        assert_eq!(doc.dash_of(doc.items(top)[1]), src.find("-   z").unwrap());
+        assert_eq!(text_of(&doc, top), "- # head\n    k: v\n  -   z");
+        let wide = doc.get(root, "wide").unwrap();
+        let inner = doc.items(wide)[0];
+        assert_eq!(doc.dash_of(inner), src.find("- - a").unwrap());
+        assert_eq!(doc.dash_of(doc.items(inner)[0]), src.find("- a").unwrap());
+        assert_eq!(doc.path_of(doc.items(inner)[1]), "wide[0][1]");
+    }
+
+    #[test]
+    fn keep_chomped_blocks_own_their_blank_lines() {
+        let src = "a: |+\n  keep\n\n\nb: 1\n";
+        let doc = Doc::parse(src, LIMITS).unwrap();
+        let a = doc.get(doc.documents()[0], "a").unwrap();
+        assert_eq!(text_of(&doc, a), "|+\n  keep\n\n\n");
+    }
+
+    #[test]
+    fn anchors_merges_and_tags_are_hazards() {
+        let src =
+            "base: &b {x: 1}\nuse: *b\nm:\n  <<: *b\n  y: 2\nt: !custom {z: 3}\nlone: &l {q: 1}\n";
+        let doc = Doc::parse(src, LIMITS).unwrap();
+        let root = doc.documents()[0];
+        let get = |k| doc.get(root, k).unwrap();
+        assert_eq!(
+            doc.edit_hazard(get("base")).map(|h| h.1),
+            Some(Hazard::SharedAnchor)
+        );
+        assert_eq!(
+            doc.edit_hazard(get("use")).map(|h| h.1),
+            Some(Hazard::Alias)
+        );
+        assert_eq!(
+            doc.edit_hazard(get("m")).map(|h| h.1),
+            Some(Hazard::MergeKey)
+        );
+        assert_eq!(doc.edit_hazard(get("t")).map(|h| h.1), Some(Hazard::Tagged));
+        assert_eq!(
+            doc.edit_hazard(get("lone")),
+            None,
+            "an anchor nobody uses is harmless"
+        );
+        assert_eq!(
+            doc.to_value(get("m")).unwrap(),
+            serde_json::json!({"y": 2, "x": 1})
+        );
+    }
+}

@@ -213,6 +213,29 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
     }
 
+    /// Adds entries to the mapping at `key` of a mapping, whatever its
+    /// state: an existing mapping gets them at its end, a null is filled, a
+    /// missing key is added with them at the end of the parent.
+    pub fn insert_into_map(
+        &mut self,
+        parent: NodeId,
+        key: &str,
+        entries: &Map<String, Value>,
+    ) -> Result<(), EditError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        match self.doc.get(parent, key) {
+            None => self.insert_entry(parent, key, &Value::Object(entries.clone())),
+            Some(node) if self.doc.is_null(node) => {
+                self.fill_null(node, &Value::Object(entries.clone()))
+            }
+            Some(node) => entries
+                .iter()
+                .try_for_each(|(k, v)| self.insert_entry(node, k, v)),
+        }
+    }
+
     /// Adds `key: value` at the end of a mapping.
     pub fn insert_entry(&mut self, map: NodeId, key: &str, value: &Value) -> Result<(), EditError> {
         self.check(map)?;
