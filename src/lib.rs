@@ -6,6 +6,8 @@
 //! decides and records edits in a [`yaml::Editor`], and the edited text is
 //! written once by [`krm::Outcome::write_to`].
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod cli;
 pub mod krm;
 pub mod yaml;

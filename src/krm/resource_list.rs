@@ -104,10 +104,8 @@ impl<'d, 'a> ResourceList<'d, 'a> {
                 "it has neither items nor functionConfig".into(),
             ));
         }
-        if let Some(n) = function_config {
-            if doc.kind(n) != Kind::Map {
-                return Err(EnvelopeError("functionConfig is not an object".into()));
-            }
+        if function_config.is_some_and(|n| doc.kind(n) != Kind::Map) {
+            return Err(EnvelopeError("functionConfig is not an object".into()));
         }
         let mut items = Vec::new();
         if let Some(list) = items_node {

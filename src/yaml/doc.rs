@@ -591,7 +591,7 @@ impl<'a> Builder<'_, 'a> {
             }
         };
         if self.expecting_key() {
-            self.check_key(&value, style, start)?;
+            self.check_key(value.clone(), style, start)?;
         }
         let (a, b) = match value {
             Cow::Borrowed(s) if is_within(src, s) => (
@@ -648,7 +648,7 @@ impl<'a> Builder<'_, 'a> {
         self.cursor.max(base.min(self.cursor))
     }
 
-    fn check_key(&mut self, key: &Cow<'a, str>, style: Style, at: usize) -> Result<(), ParseError> {
+    fn check_key(&mut self, key: Cow<'a, str>, style: Style, at: usize) -> Result<(), ParseError> {
         let Some(frame) = self.stack.last_mut() else {
             return Ok(());
         };
@@ -657,7 +657,7 @@ impl<'a> Builder<'_, 'a> {
         }
         let dup = match &frame.key_set {
             Some(set) => set.contains(key.as_ref()),
-            None => frame.keys.iter().any(|k| k == key),
+            None => frame.keys.contains(&key),
         };
         if dup {
             return Err(self
@@ -666,10 +666,10 @@ impl<'a> Builder<'_, 'a> {
         }
         match &mut frame.key_set {
             Some(set) => {
-                set.insert(key.clone());
+                set.insert(key);
             }
             None => {
-                frame.keys.push(key.clone());
+                frame.keys.push(key);
                 if frame.keys.len() >= KEY_SET_THRESHOLD {
                     frame.key_set = Some(frame.keys.drain(..).collect());
                 }

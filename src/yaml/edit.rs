@@ -711,11 +711,11 @@ impl<'d, 'a> Editor<'d, 'a> {
 pub fn write_patched(src: &str, patches: &[Patch], out: &mut impl Write) -> io::Result<()> {
     let mut pos = 0;
     for p in patches {
-        out.write_all(src[pos..p.start].as_bytes())?;
+        out.write_all(&src.as_bytes()[pos..p.start])?;
         out.write_all(p.text.as_bytes())?;
         pos = p.end;
     }
-    out.write_all(src[pos..].as_bytes())
+    out.write_all(&src.as_bytes()[pos..])
 }
 
 /// `src` with `patches` applied, as a string.

@@ -126,11 +126,12 @@ fn push_item(out: &mut String, item: &Value, dash_col: usize, layout: &Layout) {
 /// A scalar (or empty collection) on the current line; multi-line strings
 /// become literal blocks indented at `content_col`.
 fn push_block_scalar_or_flow(out: &mut String, value: &Value, content_col: usize, layout: &Layout) {
-    if let Value::String(s) = value {
-        if let Some(block) = literal_block(s, content_col, layout.newline) {
-            out.push_str(&block);
-            return;
-        }
+    if let Some(block) = value
+        .as_str()
+        .and_then(|s| literal_block(s, content_col, layout.newline))
+    {
+        out.push_str(&block);
+        return;
     }
     out.push_str(&flow(value, FlowFormat::Yaml));
 }

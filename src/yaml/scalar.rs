@@ -41,10 +41,11 @@ pub fn resolve_plain(s: &str) -> Plain {
     if let Some(i) = parse_int(&s.replace('_', "")) {
         return Plain::Int(i);
     }
-    if is_float(s) {
-        if let Ok(f) = s.replace('_', "").parse::<f64>() {
-            return Plain::Float(f);
-        }
+    if let Some(f) = is_float(s)
+        .then(|| s.replace('_', "").parse::<f64>().ok())
+        .flatten()
+    {
+        return Plain::Float(f);
     }
     Plain::Str
 }
