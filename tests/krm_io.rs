@@ -59,7 +59,9 @@ const SERVICE: &str = r#"- apiVersion: v1
 "#;
 
 fn list(api_version: &str, kind: &str, function_config: &str) -> String {
-    format!("apiVersion: {api_version}\nkind: {kind}\nitems:\n{DEPLOYMENT}{SERVICE}{function_config}")
+    format!(
+        "apiVersion: {api_version}\nkind: {kind}\nitems:\n{DEPLOYMENT}{SERVICE}{function_config}"
+    )
 }
 
 #[test]
@@ -99,7 +101,10 @@ fn edits_keep_the_envelope_annotations_and_untouched_lines() {
     let input = list("config.kubernetes.io/v1alpha1", "ResourceList", "");
     let out = run(&probe(), &input);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(out.stdout.starts_with("apiVersion: config.kubernetes.io/v1alpha1\nkind: ResourceList\n"));
+    assert!(
+        out.stdout
+            .starts_with("apiVersion: config.kubernetes.io/v1alpha1\nkind: ResourceList\n")
+    );
     // Every input line is still there, in order: the edit only adds lines.
     let mut outs = out.stdout.lines();
     for line in input.lines() {
@@ -196,7 +201,10 @@ fn an_error_result_fails_the_run_and_keeps_items_unchanged() {
     assert_eq!(out.code, Some(1));
     let (items, results) = out.stdout.split_at(input.len());
     assert_eq!(items, input, "items must be written back unchanged");
-    assert!(results.starts_with("results:\n- message: \"probe: failing on purpose\"\n  severity: error\n"));
+    assert!(
+        results
+            .starts_with("results:\n- message: \"probe: failing on purpose\"\n  severity: error\n")
+    );
     assert_eq!(
         out.stderr,
         "inject-otel-python: 1 error, 0 warnings\n  [error] apps/v1/Deployment/shop/web spec.template.spec.containers[0]: probe: failing on purpose (deploy/web.yaml)\n"
@@ -220,7 +228,12 @@ fn results_of_earlier_functions_are_kept() {
 fn legacy_annotations_give_the_result_file() {
     let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: api\n    annotations:\n      config.kubernetes.io/path: legacy.yaml\n      config.kubernetes.io/index: '2'\n  spec:\n    template:\n      spec:\n        containers:\n        - name: api\n";
     let out = run(&probe(), input);
-    assert!(out.stdout.contains("  file:\n    path: legacy.yaml\n    index: 2\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("  file:\n    path: legacy.yaml\n    index: 2\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -248,13 +261,34 @@ fn edits_inside_a_merge_key_mapping_are_refused() {
 #[test]
 fn help_and_version_do_not_read_stdin() {
     for flag in ["--help", "-h"] {
-        let out = support::run::run_with(&bin(), &[flag], &[], b"", std::time::Duration::from_secs(10));
+        let out = support::run::run_with(
+            &bin(),
+            &[flag],
+            &[],
+            b"",
+            std::time::Duration::from_secs(10),
+        );
         assert_eq!(out.code, Some(0));
         assert!(out.stdout.contains("USAGE"));
     }
-    let out = support::run::run_with(&bin(), &["--version"], &[], b"", std::time::Duration::from_secs(10));
-    assert_eq!(out.stdout, format!("inject-otel-python {}\n", env!("CARGO_PKG_VERSION")));
-    let out = support::run::run_with(&bin(), &["--nope"], &[], b"", std::time::Duration::from_secs(10));
+    let out = support::run::run_with(
+        &bin(),
+        &["--version"],
+        &[],
+        b"",
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(
+        out.stdout,
+        format!("inject-otel-python {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = support::run::run_with(
+        &bin(),
+        &["--nope"],
+        &[],
+        b"",
+        std::time::Duration::from_secs(10),
+    );
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("unknown argument \"--nope\""));
 }

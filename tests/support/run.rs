@@ -21,13 +21,23 @@ pub fn bin() -> PathBuf {
 pub fn probe() -> PathBuf {
     let dir = bin().parent().map(PathBuf::from).unwrap_or_default();
     let path = dir.join("examples").join("edit-probe");
-    assert!(path.exists(), "{} is missing: run `cargo build --examples`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --examples`",
+        path.display()
+    );
     path
 }
 
 /// Runs `exe` with `args`, feeding `stdin`; fails the test if it runs longer
 /// than `limit` (a hang is a defect, whatever the input).
-pub fn run_with(exe: &PathBuf, args: &[&str], envs: &[(&str, &str)], stdin: &[u8], limit: Duration) -> Run {
+pub fn run_with(
+    exe: &PathBuf,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdin: &[u8],
+    limit: Duration,
+) -> Run {
     let mut child = Command::new(exe)
         .args(args)
         .envs(envs.iter().copied())
