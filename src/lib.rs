@@ -9,7 +9,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
+pub mod config;
+pub mod inject;
 pub mod krm;
+pub mod select;
 pub mod yaml;
 
 use krm::{Function, ResourceList, Results};

@@ -1,0 +1,4 @@
+//! The injection: what the operator's webhook does to a Pod, planned for a
+//! pod template and applied as text edits.
+
+pub mod plan;

@@ -1,0 +1,1 @@
+//! The mutation, planned on values (filled in by the planner work).

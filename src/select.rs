@@ -1,0 +1,1 @@
+//! Which workloads, which pod templates, which containers.
