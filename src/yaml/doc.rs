@@ -790,8 +790,8 @@ impl<'a> Builder<'_, 'a> {
 
         let flow = self.doc.nodes[id.0 as usize].style == Style::Flow;
         let (start, end) = if flow {
-            let end = self.offset(span.end);
-            (self.doc.nodes[id.0 as usize].start as usize, end)
+            let start = self.doc.nodes[id.0 as usize].start as usize;
+            (start, self.flow_end(start, last, span))
         } else {
             let start = match (first_child, self.doc.nodes[id.0 as usize].kind) {
                 (Some(c), Kind::Seq) => self.doc.dash_of(c),
@@ -815,6 +815,26 @@ impl<'a> Builder<'_, 'a> {
         self.cursor = self.cursor.max(end);
         self.add_child(id, frame.expanded);
         Ok(())
+    }
+
+    /// End of a flow collection: just past its closing bracket, found from
+    /// its last child (the parser's span can run over a trailing comment).
+    fn flow_end(&self, start: usize, last: Option<NodeId>, span: Span) -> usize {
+        let src = self.doc.src;
+        let close = if src.as_bytes()[start] == b'{' {
+            b'}'
+        } else {
+            b']'
+        };
+        let mut pos = last.map_or(start + 1, |l| self.doc.nodes[l.0 as usize].end as usize);
+        loop {
+            pos = text::skip_space_and_comments(src, pos);
+            match src.as_bytes().get(pos) {
+                Some(b',') => pos += 1,
+                Some(&b) if b == close => return pos + 1,
+                _ => return self.offset(span.end),
+            }
+        }
     }
 
     fn add_child(&mut self, id: NodeId, size: u64) {
@@ -873,12 +893,21 @@ fn block_end(src: &str, header: usize, next: usize) -> usize {
     let mut indent = None;
     while line < next {
         let ind = text::indent_of(src, line);
-        if text::line_kind(src, line) != text::LineKind::Blank {
-            let block_indent = *indent.get_or_insert(ind);
-            if ind < block_indent {
-                break;
+        match (text::line_kind(src, line), indent) {
+            (text::LineKind::Blank, None) => {}
+            // Spaces beyond the block's indentation are content.
+            (text::LineKind::Blank, Some(block_indent)) => {
+                if text::line_end(src, line) - line > block_indent {
+                    last_content = text::line_end(src, line);
+                }
             }
-            last_content = text::line_end(src, line);
+            (_, _) => {
+                let block_indent = *indent.get_or_insert(ind);
+                if ind < block_indent {
+                    break;
+                }
+                last_content = text::line_end(src, line);
+            }
         }
         line = text::next_line_start(src, line);
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde_json::{Map, Value};
 
@@ -18,6 +19,10 @@ pub struct Patch {
     pub start: usize,
     pub end: usize,
     pub text: String,
+    /// Orders insertions at the same byte: deeper content first, so that
+    /// what closes a nested collection comes before what follows it,
+    /// whatever order the edits were recorded in.
+    rank: u32,
 }
 
 /// Why an edit was refused. `path` is the dotted path of the refused node.
@@ -136,7 +141,25 @@ impl<'d, 'a> Editor<'d, 'a> {
     }
 
     fn push(&mut self, start: usize, end: usize, text: String) {
-        self.patches.push(Patch { start, end, text });
+        self.patches.push(Patch {
+            start,
+            end,
+            text,
+            rank: 0,
+        });
+    }
+
+    /// An insertion of block lines whose content starts at column `col`;
+    /// list items (`item`) rank just deeper than keys at the same column,
+    /// because they belong to the key above them.
+    fn push_block(&mut self, at: usize, text: String, col: usize, item: bool) {
+        let depth = (col as u32).saturating_mul(2) + u32::from(item);
+        self.patches.push(Patch {
+            start: at,
+            end: at,
+            text,
+            rank: u32::MAX - depth,
+        });
     }
 
     fn flow_format(&self) -> FlowFormat {
@@ -188,7 +211,7 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
         let body = render::block_items(items, dash_col, &layout);
         let at = self.block_insert_point(seq, dash_col);
-        self.insert_block(at, body);
+        self.insert_block(at, body, dash_col, true);
         Ok(())
     }
 
@@ -260,7 +283,7 @@ impl<'d, 'a> Editor<'d, 'a> {
         one.insert(key.to_string(), value.clone());
         let body = render::block_entries(&one, key_col, &layout);
         let at = self.block_insert_point(map, key_col);
-        self.insert_block(at, body);
+        self.insert_block(at, body, key_col, false);
         Ok(())
     }
 
@@ -329,6 +352,15 @@ impl<'d, 'a> Editor<'d, 'a> {
     /// style that cannot hold the new value falls back to double quotes).
     /// Comments around it are untouched.
     pub fn set_scalar(&mut self, node: NodeId, value: &str) -> Result<(), EditError> {
+        self.set_scalar_with(node, self.doc.style(node), value)
+    }
+
+    fn set_scalar_with(
+        &mut self,
+        node: NodeId,
+        style: Style,
+        value: &str,
+    ) -> Result<(), EditError> {
         self.check(node)?;
         if self.doc.kind(node) != Kind::Scalar {
             return Err(self.unsupported(node, "not a scalar"));
@@ -338,23 +370,21 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
         let flow_parent = self.doc.parent(node).is_some_and(|p| self.doc.is_flow(p));
         let (start, end) = self.doc.range(node);
-        let text = match self.doc.style(node) {
+        let text = match style {
             _ if self.json => double_quoted(value),
             Style::Plain if plain_is_safe(value, flow_parent) => value.to_string(),
             Style::SingleQuoted => single_quoted(value).unwrap_or_else(|| double_quoted(value)),
             Style::Literal | Style::Folded => {
                 let col = self.block_content_col(node);
+                let header_comment = self.block_header_comment(node);
                 match render::literal_block(value, col, self.doc.newline()) {
-                    Some(block) => {
-                        // Keep-chomped blocks end at a line start; so must we.
-                        let src = self.doc.src();
-                        if end > 0 && src.as_bytes()[end - 1] == b'\n' {
-                            format!("{block}{}", self.doc.newline())
-                        } else {
-                            block
+                    Some(block) => match block.split_once(self.doc.newline()) {
+                        Some((header, body)) => {
+                            format!("{header}{header_comment}{}{body}", self.doc.newline())
                         }
-                    }
-                    None => double_quoted(value),
+                        None => block,
+                    },
+                    None => format!("{}{header_comment}", double_quoted(value)),
                 }
             }
             _ => double_quoted(value),
@@ -364,8 +394,244 @@ impl<'d, 'a> Editor<'d, 'a> {
         } else {
             ""
         };
-        self.push(start, end, format!("{lead}{text}"));
+        let src = self.doc.src();
+        // A keep-chomped block ends at a line start; so must its replacement.
+        let tail = if end > start && src.as_bytes()[end - 1] == b'\n' && !text.ends_with('\n') {
+            self.doc.newline()
+        } else {
+            ""
+        };
+        self.push(start, end, format!("{lead}{text}{tail}"));
         Ok(())
+    }
+
+    /// The comment on a block scalar's header line (` # run` of
+    /// `script: |- # run`), kept when the scalar is replaced.
+    fn block_header_comment(&self, node: NodeId) -> String {
+        let src = self.doc.src();
+        let start = self.doc.range(node).0;
+        let header = &src[start..text::line_end(src, start)];
+        header
+            .find(" #")
+            .or_else(|| header.find("\t#"))
+            .map_or_else(String::new, |i| header[i..].to_string())
+    }
+
+    /// Replaces the items `range` of a sequence with `items`: an empty range
+    /// inserts (before the item at `range.start`, above its head comments,
+    /// or at the end), empty `items` remove. New items copy the dash column
+    /// and offset of a neighbouring item.
+    pub fn replace_items(
+        &mut self,
+        seq: NodeId,
+        range: Range<usize>,
+        items: &[Value],
+    ) -> Result<(), EditError> {
+        self.check(seq)?;
+        if self.doc.kind(seq) != Kind::Seq {
+            return Err(self.unsupported(seq, "not a sequence"));
+        }
+        let current = self.doc.items(seq);
+        let n = current.len();
+        if range.start > range.end || range.end > n {
+            return Err(self.unsupported(seq, "item range out of bounds"));
+        }
+        if items.is_empty() {
+            let indices: Vec<usize> = range.collect();
+            return self.remove_items(seq, &indices);
+        }
+        if range.start == n {
+            return self.append_items(seq, items);
+        }
+        let src = self.doc.src();
+        if self.doc.is_flow(seq) {
+            let format = self.flow_format();
+            let first = self.doc.prop_start(current[0]);
+            let multiline =
+                text::line_start(src, first) != text::line_start(src, self.doc.range(seq).0);
+            let sep = if multiline {
+                format!(",{}{}", self.doc.newline(), " ".repeat(self.col(first)))
+            } else {
+                ", ".to_string()
+            };
+            let body = items
+                .iter()
+                .map(|v| {
+                    if multiline {
+                        let step = self
+                            .col(first)
+                            .saturating_sub(text::indent_of(
+                                src,
+                                text::line_start(src, self.doc.range(seq).0),
+                            ))
+                            .max(1);
+                        render::pretty_flow(v, self.col(first), step, format, self.doc.newline())
+                    } else {
+                        render::flow(v, format)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(&sep);
+            let start = self.doc.prop_start(current[range.start]);
+            if range.is_empty() {
+                self.push(start, start, format!("{body}{sep}"));
+            } else {
+                let end = self.doc.range(current[range.end - 1]).1;
+                self.push(start, end, body);
+            }
+            return Ok(());
+        }
+        let reference = match range.start {
+            0 => current[range.end.min(n - 1)],
+            i => current[i - 1],
+        };
+        let dash = self.doc.dash_of(reference);
+        let dash_col = self.col(dash);
+        let mut layout = self.layout_near(seq);
+        let content = self.doc.prop_start(reference);
+        if text::line_start(src, content) == text::line_start(src, dash) && content > dash {
+            layout.item_offset = self.col(content) - dash_col;
+        }
+        let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
+        let before = |i: usize| -> Result<usize, EditError> {
+            let d = self.doc.dash_of(current[i]);
+            let ls = text::line_start(src, d);
+            if !src[ls..d].trim_start_matches(' ').is_empty() {
+                return Err(
+                    self.unsupported(current[i], "the item shares its line with another node")
+                );
+            }
+            let col = self.col(d);
+            Ok(self.head_comment_start(ls, col, self.end_of_previous(&elements, i, col)))
+        };
+        let start = before(range.start)?;
+        let end = if range.end < n {
+            before(range.end)?
+        } else {
+            self.block_element_end(self.doc.range(current[n - 1]).1, dash_col)
+        };
+        let body = render::block_items(items, dash_col, &layout);
+        if start == end {
+            self.insert_block(start, body, dash_col, true);
+        } else if end == src.len() && !src.ends_with('\n') {
+            let nl = self.doc.newline();
+            self.push(
+                start,
+                end,
+                body.strip_suffix(nl).unwrap_or(&body).to_string(),
+            );
+        } else {
+            self.push(start, end, body);
+        }
+        Ok(())
+    }
+
+    /// Inserts items given as raw text (lines of one item each, indented
+    /// relative to its dash) before the item at `index`, or at the end.
+    /// Restores items exactly as they were written.
+    pub fn insert_raw_items(
+        &mut self,
+        seq: NodeId,
+        index: usize,
+        raws: &[String],
+    ) -> Result<(), EditError> {
+        self.check(seq)?;
+        let current = self.doc.items(seq);
+        if self.doc.is_flow(seq) || current.is_empty() || index > current.len() {
+            return Err(self.unsupported(seq, "raw items go into a non-empty block sequence"));
+        }
+        let src = self.doc.src();
+        let reference = current[index.min(current.len() - 1)];
+        let dash_col = self.col(self.doc.dash_of(reference));
+        let nl = self.doc.newline();
+        let mut body = String::new();
+        for raw in raws {
+            for line in raw.split('\n') {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if !line.is_empty() {
+                    body.push_str(&" ".repeat(dash_col));
+                    body.push_str(line);
+                }
+                body.push_str(nl);
+            }
+        }
+        let at = if index < current.len() {
+            let d = self.doc.dash_of(current[index]);
+            let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
+            let floor = self.end_of_previous(&elements, index, dash_col);
+            self.head_comment_start(text::line_start(src, d), dash_col, floor)
+        } else {
+            self.block_element_end(self.doc.range(current[index - 1]).1, dash_col)
+        };
+        self.insert_block(at, body, dash_col, true);
+        Ok(())
+    }
+
+    /// The text of a block sequence item from its dash to its last line,
+    /// with the dash column removed from every line: what
+    /// [`Editor::insert_raw_items`] puts back.
+    pub fn raw_item(&self, item: NodeId) -> Option<String> {
+        let src = self.doc.src();
+        let dash = self.doc.dash_of(item);
+        let col = self.col(dash);
+        let end = text::line_end(src, self.doc.range(item).1);
+        let text = &src[dash..end];
+        let mut out = String::new();
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if i > 0 {
+                out.push('\n');
+                let indent = text::indent_of(line, 0);
+                if indent < col && !line.trim().is_empty() {
+                    return None;
+                }
+                out.push_str(line.get(col.min(indent)..).unwrap_or(""));
+            } else {
+                out.push_str(line);
+            }
+        }
+        Some(out)
+    }
+
+    /// The source text of a scalar, quotes and block header included.
+    pub fn raw_scalar(&self, node: NodeId) -> Option<&'a str> {
+        (self.doc.kind(node) == Kind::Scalar && !self.doc.is_empty_scalar(node)).then(|| {
+            let (s, e) = self.doc.range(node);
+            &self.doc.src()[s..e]
+        })
+    }
+
+    /// Puts back a scalar's source text exactly (a single-line text taken by
+    /// [`Editor::raw_scalar`] before an edit).
+    pub fn restore_scalar(&mut self, node: NodeId, raw: &str) -> Result<(), EditError> {
+        self.check(node)?;
+        if self.doc.kind(node) != Kind::Scalar || raw.contains('\n') {
+            return Err(self.unsupported(node, "only single-line scalars are restored"));
+        }
+        let (start, end) = self.doc.range(node);
+        let lead = if self.doc.is_empty_scalar(node) {
+            " "
+        } else {
+            ""
+        };
+        self.push(start, end, format!("{lead}{raw}"));
+        Ok(())
+    }
+
+    /// Sets a scalar to `value` in the style its `raw` source text had (the
+    /// style a fresh edit of that text would keep).
+    pub fn set_scalar_like(
+        &mut self,
+        node: NodeId,
+        raw: &str,
+        value: &str,
+    ) -> Result<(), EditError> {
+        let style = match raw.as_bytes().first() {
+            Some(b'"') => Style::DoubleQuoted,
+            Some(b'\'') => Style::SingleQuoted,
+            _ => Style::Plain,
+        };
+        self.set_scalar_with(node, style, value)
     }
 
     /// Removes the items at `indices` from a sequence. Removing every item
@@ -459,11 +725,7 @@ impl<'d, 'a> Editor<'d, 'a> {
                 .ok_or_else(|| self.unsupported(coll, "no `:` after the key"))?;
             let col = self.col(self.element_start(coll, elements[0].0));
             let end = self.block_element_end(self.doc.range(coll).1, col);
-            let end = if end > 0 && src.as_bytes()[end - 1] == b'\n' {
-                text::line_end(src, end - 1)
-            } else {
-                end
-            };
+            let end = text::before_line_break(src, end);
             self.push(colon, end, format!(" {empty}"));
             return Ok(());
         }
@@ -476,7 +738,13 @@ impl<'d, 'a> Editor<'d, 'a> {
             let col = self.col(first);
             let end = self.block_element_end(self.doc.range(element.1).1, col);
             if src[ls..first].trim_start_matches(' ').is_empty() {
-                let from = self.head_comment_start(ls, col);
+                let floor = self.end_of_previous(elements, i, col);
+                let mut from = self.head_comment_start(ls, col, floor);
+                if end == src.len() && !src.ends_with('\n') && from > 0 {
+                    // The last line of a text without a final line break:
+                    // keep it without one.
+                    from = text::before_line_break(src, from);
+                }
                 self.push(from, end, String::new());
             } else if is_map && i + 1 < elements.len() {
                 // The first key of a list item shares the dash line: pull the
@@ -502,12 +770,22 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
     }
 
+    /// Where the element before `elements[i]` ends, its trailing comments
+    /// included (0 for the first element): head comments of `elements[i]`
+    /// start no higher.
+    fn end_of_previous(&self, elements: &[(NodeId, NodeId)], i: usize, col: usize) -> usize {
+        match i.checked_sub(1) {
+            Some(prev) => self.block_element_end(self.doc.range(elements[prev].1).1, col),
+            None => 0,
+        }
+    }
+
     /// Start of the comment lines directly above `line` (no blank line in
-    /// between) that are indented at least to `col`.
-    fn head_comment_start(&self, line: usize, col: usize) -> usize {
+    /// between) that are indented at least to `col`, not above `floor`.
+    fn head_comment_start(&self, line: usize, col: usize, floor: usize) -> usize {
         let src = self.doc.src();
         let mut start = line;
-        while start > 0 {
+        while start > floor {
             let prev = text::line_start(src, start - 1);
             if text::line_kind(src, prev) == LineKind::Comment && text::indent_of(src, prev) >= col
             {
@@ -548,7 +826,7 @@ impl<'d, 'a> Editor<'d, 'a> {
 
     /// Inserts whole lines at a line start (or at the end of a text without a
     /// final line break, keeping it without one).
-    fn insert_block(&mut self, at: usize, body: String) {
+    fn insert_block(&mut self, at: usize, body: String, col: usize, item: bool) {
         let src = self.doc.src();
         let nl = self.doc.newline();
         let at_line_start = at == 0 || src.as_bytes()[at - 1] == b'\n';
@@ -557,7 +835,7 @@ impl<'d, 'a> Editor<'d, 'a> {
         } else {
             format!("{nl}{}", body.strip_suffix(nl).unwrap_or(&body))
         };
-        self.push(at, at, text);
+        self.push_block(at, text, col, item);
     }
 
     /// Inserts elements (`key: value` when a key is given) into a flow
@@ -697,11 +975,18 @@ impl<'d, 'a> Editor<'d, 'a> {
     /// The patches, sorted, checked not to overlap.
     pub fn into_patches(self) -> Result<Vec<Patch>, EditError> {
         let mut patches = self.patches;
-        patches.sort_by_key(|p| p.start);
+        patches.sort_by_key(|p| (p.start, p.end, p.rank));
+        let src = self.doc.src();
         for pair in patches.windows(2) {
             if pair[1].start < pair[0].end {
                 return Err(EditError::Overlap { at: pair[1].start });
             }
+        }
+        if let Some(p) = patches
+            .iter()
+            .find(|p| !src.is_char_boundary(p.start) || !src.is_char_boundary(p.end))
+        {
+            return Err(EditError::Overlap { at: p.start });
         }
         Ok(patches)
     }

@@ -163,7 +163,11 @@ pub fn plain_is_safe(s: &str, flow: bool) -> bool {
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return false;
     }
-    if flow && s.contains([',', '[', ']', '{', '}']) {
+    if flow
+        && (s.contains([',', '[', ']', '{', '}']) || s.ends_with(['-', '?']) || s.contains(" -"))
+    {
+        // A `-` or `?` before a flow indicator or the end is read as an
+        // indicator inside `[...]` and `{...}`.
         return false;
     }
     if s == "---" || s == "..." {
@@ -212,13 +216,20 @@ pub fn single_quoted(s: &str) -> Option<String> {
     Some(format!("'{}'", s.replace('\'', "''")))
 }
 
-/// A string as a YAML scalar, plain when safe, else double-quoted.
+/// A string as a YAML scalar: plain when safe; single-quoted when it holds
+/// double quotes (JSON in an annotation reads better so); else
+/// double-quoted.
 pub fn yaml_string(s: &str, flow: bool) -> String {
     if plain_is_safe(s, flow) {
-        s.to_string()
-    } else {
-        double_quoted(s)
+        return s.to_string();
     }
+    if let Some(single) = (s.contains('"') && !s.contains('\''))
+        .then(|| single_quoted(s))
+        .flatten()
+    {
+        return single;
+    }
+    double_quoted(s)
 }
 
 #[cfg(test)]
@@ -305,6 +316,8 @@ mod tests {
             assert!(plain_is_safe(s, false), "{s:?} can stay plain");
         }
         assert!(!plain_is_safe("a,b", true));
+        assert!(!plain_is_safe("a -", true));
+        assert!(plain_is_safe("a-b", true));
         assert!(plain_is_safe("a,b", false));
     }
 

@@ -79,10 +79,23 @@ pub(crate) fn line_end(src: &str, pos: usize) -> usize {
         .iter()
         .position(|&b| b == b'\n')
         .map_or(bytes.len(), |i| pos + i);
-    if nl > pos && bytes.get(nl.wrapping_sub(1)) == Some(&b'\r') && nl < bytes.len() {
+    if nl > pos && nl < bytes.len() && bytes[nl - 1] == b'\r' {
         nl - 1
     } else {
         nl
+    }
+}
+
+/// `end` moved back over one line break (`\n` or `\r\n`) that ends just
+/// before it, if any.
+pub(crate) fn before_line_break(src: &str, end: usize) -> usize {
+    let bytes = &src.as_bytes()[..end];
+    if bytes.ends_with(b"\r\n") {
+        end - 2
+    } else if bytes.ends_with(b"\n") {
+        end - 1
+    } else {
+        end
     }
 }
 
