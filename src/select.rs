@@ -1,1 +1,0 @@
-//! Which workloads, which pod templates, which containers.
