@@ -17,6 +17,7 @@ const USAGE: i32 = 2;
 enum Command {
     Help,
     Version,
+    Schema,
     Run(Limits),
 }
 
@@ -45,6 +46,10 @@ pub fn run(
         Command::Version => {
             let v = format!("inject-otel-python {}\n", env!("CARGO_PKG_VERSION"));
             return write_or_fail(stdout, stderr, v.as_bytes());
+        }
+        Command::Schema => {
+            let schema = format!("{}\n", crate::config::schema_json());
+            return write_or_fail(stdout, stderr, schema.as_bytes());
         }
         Command::Run(limits) => limits,
     };
@@ -115,6 +120,7 @@ fn parse_args(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
+            "schema" => return Ok(Command::Schema),
             "-V" | "--version" => return Ok(Command::Version),
             "--max-input-bytes" => {
                 limits.max_input_bytes = parse_size(&value("--max-input-bytes")?)?;

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod function;
 pub mod inject;
 pub mod krm;
 pub mod select;
@@ -18,9 +19,8 @@ pub mod yaml;
 use krm::{Function, ResourceList, Results};
 use yaml::Editor;
 
-/// The function the binary runs today: it checks that its input is a
-/// readable ResourceList and writes it back unchanged. The injection itself
-/// is built on top of this engine.
+/// A function that changes nothing: the engine's own cost (read, parse,
+/// write) with no decision on top, for benchmarks and tests.
 pub struct Passthrough;
 
 impl Function for Passthrough {

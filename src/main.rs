@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         &mut io::stdin().lock(),
         &mut io::stdout().lock(),
         &mut io::stderr().lock(),
-        &inject_otel_python::Passthrough,
+        &inject_otel_python::function::Injector,
     );
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

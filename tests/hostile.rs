@@ -149,26 +149,29 @@ fn refuses_nesting_deeper_than_the_limit() {
 
 #[test]
 fn depth_limit_is_settable_by_flag_and_environment() {
-    let input = b"kind: ResourceList\nitems: []\nfunctionConfig: {a: {b: {c: {}}}}\n";
-    let ok = run_with(&bin(), &["--max-depth", "5"], &[], input, LIMIT);
+    // Six levels: the list, items, the item, a, b, c.
+    let input = b"kind: ResourceList\nitems:\n- {a: {b: {c: {}}}}\n";
+    let ok = run_with(&bin(), &["--max-depth", "6"], &[], input, LIMIT);
     assert_eq!(ok.code, Some(0), "{}", ok.stderr);
-    let out = run_with(&bin(), &["--max-depth=4"], &[], input, LIMIT);
-    assert_refused(&out, "nesting deeper than 4 levels");
+    let out = run_with(&bin(), &["--max-depth=5"], &[], input, LIMIT);
+    assert_refused(&out, "nesting deeper than 5 levels");
     let out = run_with(
         &bin(),
         &[],
-        &[("INJECT_OTEL_PYTHON_MAX_DEPTH", "4")],
+        &[("INJECT_OTEL_PYTHON_MAX_DEPTH", "5")],
         input,
         LIMIT,
     );
-    assert_refused(&out, "nesting deeper than 4 levels");
+    assert_refused(&out, "nesting deeper than 5 levels");
     let out = run_with(&bin(), &["--max-depth", "0"], &[], input, LIMIT);
     assert_eq!(out.code, Some(2));
 }
 
 #[test]
 fn input_size_limit_is_enforced_and_settable() {
-    let mut input = String::from("kind: ResourceList\nitems: []\nfunctionConfig:\n  big: ");
+    let mut input = String::from(
+        "kind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: big}\n  data:\n    big: ",
+    );
     input.push_str(&"x".repeat(2000));
     input.push('\n');
     let out = run_with(

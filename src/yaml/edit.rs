@@ -618,6 +618,40 @@ impl<'d, 'a> Editor<'d, 'a> {
         Ok(())
     }
 
+    /// Replaces the value of `key` in a block or flow mapping with source
+    /// text (`~`, `null`, or `""` for nothing): how a null the function
+    /// filled is put back.
+    pub fn restore_value(&mut self, map: NodeId, key: &str, raw: &str) -> Result<(), EditError> {
+        self.check(map)?;
+        let (k, v) = self
+            .doc
+            .entry(map, key)
+            .ok_or_else(|| self.unsupported(map, &format!("no key {key:?}")))?;
+        let src = self.doc.src();
+        let colon = self
+            .doc
+            .colon_after(k)
+            .ok_or_else(|| self.unsupported(k, "no `:` after the key"))?;
+        let text = if raw.is_empty() {
+            String::new()
+        } else {
+            format!(" {raw}")
+        };
+        if self.doc.is_flow(map) || self.doc.is_flow(v) || self.doc.kind(v) == Kind::Scalar {
+            self.push(colon, self.doc.range(v).1.max(colon), text);
+        } else {
+            // Block content below the key line: the null goes back after the
+            // colon, any comment on the key line stays, the lines go.
+            let col = self.col(self.doc.prop_start(k));
+            let line_end = text::line_end(src, colon);
+            let end =
+                text::before_line_break(src, self.block_element_end(self.doc.range(v).1, col));
+            self.push(colon, colon, text);
+            self.push(line_end, end.max(line_end), String::new());
+        }
+        Ok(())
+    }
+
     /// Sets a scalar to `value` in the style its `raw` source text had (the
     /// style a fresh edit of that text would keep).
     pub fn set_scalar_like(

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::scalar::{double_quoted, plain_is_safe, yaml_string};
+use super::scalar::{double_quoted, yaml_string};
 
 /// How new block content is laid out, copied from its surroundings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +133,10 @@ fn push_block_scalar_or_flow(out: &mut String, value: &Value, content_col: usize
         out.push_str(&block);
         return;
     }
-    out.push_str(&flow(value, FlowFormat::Yaml));
+    match value {
+        Value::String(s) => out.push_str(&yaml_string(s, false)),
+        other => out.push_str(&flow(other, FlowFormat::Yaml)),
+    }
 }
 
 /// A multi-line string as a `|` literal block (header, then content lines at
@@ -217,8 +220,7 @@ fn push_flow(out: &mut String, value: &Value, format: FlowFormat) {
 pub fn flow_string(s: &str, format: FlowFormat) -> String {
     match format {
         FlowFormat::Json => double_quoted(s),
-        FlowFormat::Yaml if plain_is_safe(s, true) => s.to_string(),
-        FlowFormat::Yaml => double_quoted(s),
+        FlowFormat::Yaml => yaml_string(s, true),
     }
 }
 
