@@ -1391,13 +1391,13 @@ fn configmap_values_that_are_not_strings() {
 fn committed_schema_matches_the_types() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/config/schema.json"
+        "/functions/inject-otel-python/schema.json"
     );
     let generated = config::schema_json();
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &generated).expect("write schema");
     }
-    let committed = std::fs::read_to_string(path).expect("tests/fixtures/config/schema.json");
+    let committed = std::fs::read_to_string(path).expect("functions/inject-otel-python/schema.json");
     assert!(
         committed == generated,
         "the committed schema differs from the types; review and regenerate with UPDATE_SCHEMA=1 cargo test --test config"
