@@ -48,8 +48,7 @@ pub fn run(
             return write_or_fail(stdout, stderr, v.as_bytes());
         }
         Command::Schema => {
-            let schema = format!("{}\n", crate::config::schema_json());
-            return write_or_fail(stdout, stderr, schema.as_bytes());
+            return write_or_fail(stdout, stderr, crate::config::schema_json().as_bytes());
         }
         Command::Run(limits) => limits,
     };

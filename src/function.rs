@@ -32,25 +32,26 @@ impl Function for Injector {
             else {
                 continue;
             };
+            selected_any |= context.selected(item) == Some(true);
             editor.set_default_seq_indent(item.seq_indent.unwrap_or(SeqIndent::Compact));
             let mark = editor.len();
-            match context.workload(item, template, editor, results) {
-                Ok(selected) => selected_any |= selected,
-                Err(result) => {
-                    editor.truncate(mark);
-                    results.push(*result);
-                }
+            if let Err(result) = context.workload(item, template, editor, results) {
+                editor.truncate(mark);
+                results.push(*result);
             }
         }
-        if config.settings.selector.is_some()
+        let unmatched = config.settings.selector.is_some()
             && !selected_any
-            && config.settings.mode != Mode::Remove
-        {
+            && config.settings.mode != Mode::Remove;
+        if let Some(node) = list.function_config.filter(|_| unmatched) {
+            let config_item = config::config_item(list.doc, node);
             results.push(
-                KrmResult::new(
+                KrmResult::about(
+                    &config_item,
                     Severity::Warning,
                     "spec.selector matched no workload among the items",
                 )
+                .field("spec.selector")
                 .tag("check", "selector-unmatched"),
             );
         }
@@ -66,6 +67,8 @@ struct Context<'c> {
     available: Vec<(Option<String>, String)>,
     instrumentations: Vec<Instrumentation>,
     namespaces: std::collections::HashMap<String, NodeId>,
+    /// Whether a config with any setting was given (not form 4, "none").
+    has_config: bool,
 }
 
 impl<'c> Context<'c> {
@@ -110,18 +113,38 @@ impl<'c> Context<'c> {
             available,
             instrumentations,
             namespaces: select::namespace_annotations(doc, &list.items),
+            has_config: *config != FunctionConfig::default(),
         }
     }
 
-    /// Decides, plans and applies one workload. Returns whether it was
-    /// selected; an `Err` is the one error result that stops it.
+    /// Whether `spec.selector` matches the workload (`None`: no selector).
+    fn selected(&self, item: &Item) -> Option<bool> {
+        let doc = self.doc;
+        self.config.settings.selector.as_ref().map(|s| {
+            let labels = doc
+                .path(item.node, &["metadata", "labels"])
+                .and_then(|n| doc.to_value(n).ok())
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
+            select::selector_matches(
+                s,
+                &item.kind,
+                &item.name,
+                item.namespace.as_deref(),
+                &labels,
+            )
+        })
+    }
+
+    /// Decides, plans and applies one workload; an `Err` is the one error
+    /// result that stops it.
     fn workload(
         &self,
         item: &Item,
         template: NodeId,
         editor: &mut Editor<'_, '_>,
         results: &mut Results,
-    ) -> Result<bool, Box<KrmResult>> {
+    ) -> Result<(), Box<KrmResult>> {
         let doc = self.doc;
         let settings = &self.config.settings;
         let prefix = doc.path_within(template, Some(item.node));
@@ -150,7 +173,7 @@ impl<'c> Context<'c> {
                     )
                     .field(at("metadata.annotations")),
                 );
-                return Ok(false);
+                return Ok(());
             }
             None => None,
         };
@@ -162,7 +185,7 @@ impl<'c> Context<'c> {
                         KrmResult::about(item, Severity::Warning, format!("left alone: the injection recorded on it was changed by hand ({e}); remove it by hand or restore it"))
                             .field(at("spec")),
                     );
-                    return Ok(false);
+                    return Ok(());
                 }
             },
             None => current.clone(),
@@ -202,7 +225,7 @@ impl<'c> Context<'c> {
                         .tag("check", "instrumented-elsewhere"),
                 );
             }
-            return Ok(false);
+            return Ok(());
         }
         let plan = match decision {
             InjectDecision::No => None,
@@ -272,7 +295,7 @@ impl<'c> Context<'c> {
             }
         };
         if record.is_none() && plan.is_none() {
-            return Ok(wanted);
+            return Ok(());
         }
         let mark = editor.len();
         let t = Template {
@@ -344,7 +367,7 @@ impl<'c> Context<'c> {
                 );
             }
         }
-        Ok(wanted)
+        Ok(())
     }
 
     /// The Instrumentation an opt-in value names: `"true"` is the
@@ -360,7 +383,20 @@ impl<'c> Context<'c> {
         {
             return Ok(inst.clone());
         }
-        let index = select::resolve_instance(value, item.namespace.as_deref(), &self.available)?;
+        let index =
+            match select::resolve_instance(value, item.namespace.as_deref(), &self.available) {
+                Ok(index) => index,
+                // A config that sets only the function's own fields, with no
+                // Instrumentation among the items: the operator's defaults.
+                Err(e)
+                    if value == "true"
+                        && self.has_config
+                        && e == select::messages::NO_INSTANCES =>
+                {
+                    return Ok(config::default_instrumentation());
+                }
+                Err(e) => return Err(e),
+            };
         self.instrumentations
             .get(index)
             .cloned()

@@ -44,6 +44,12 @@ pub struct ConfigOutcome {
 }
 
 /// True for the operator's Instrumentation kind (the only served version).
+/// The Instrumentation settings of a config that sets none: the operator
+/// webhook's defaults (default image, init container resources).
+pub fn default_instrumentation() -> Instrumentation {
+    operator::instrumentation(&typed::InjectOtelPythonSpec::default(), None)
+}
+
 pub fn is_instrumentation(api_version: &str, kind: &str) -> bool {
     api_version == INSTRUMENTATION_API_VERSION && kind == INSTRUMENTATION_KIND
 }

@@ -44,7 +44,8 @@ pub struct EnvRecord {
     pub prepended: Vec<String>,
     pub appended: Vec<String>,
     pub origin: ListOrigin,
-    /// `(original index, source text, value)` of rewritten values.
+    /// `(original index, original source text, original value)` of
+    /// rewritten values (source text `""`: the item had no `value`).
     pub modified: Vec<(usize, String, String)>,
     /// `(original index, source text relative to its dash, value)` of
     /// removed (moved) items.
@@ -478,12 +479,16 @@ fn undo_env(
         }
         list.insert(*index, value.clone());
     }
-    for (index, _, value) in &rec.modified {
+    for (index, raw, value) in &rec.modified {
         let item = list
             .get_mut(*index)
             .and_then(Value::as_object_mut)
             .ok_or_else(|| record_error(field, "a rewritten value is missing"))?;
-        item.insert("value".into(), json!(value));
+        if raw.is_empty() {
+            item.shift_remove("value");
+        } else {
+            item.insert("value".into(), json!(value));
+        }
     }
     match &rec.origin {
         ListOrigin::Existing => {
@@ -805,7 +810,9 @@ fn sync_env(
         }
         for (index, value) in &plan.set_values {
             let raw = set_env_value(editor, doc, items[*index], None, value)?;
-            record.modified.push((*index, raw, value.clone()));
+            record
+                .modified
+                .push((*index, raw, original_value(original, *index)));
         }
         if !plan.remove.is_empty() {
             for &index in &plan.remove {
@@ -894,12 +901,12 @@ fn sync_env(
             (Some(pos), _, false) => {
                 let item = items[*pos];
                 match (modified_old, modified_new) {
-                    (Some((_, raw, _)), Some((_, value))) => {
+                    (Some((_, raw, was)), Some((_, value))) => {
                         let now = doc.get(item, "value").and_then(|v| doc.scalar(v));
                         if now != Some(value.as_str()) {
                             set_env_value(editor, doc, item, Some(raw), value)?;
                         }
-                        record.modified.push((index, raw.clone(), value.clone()));
+                        record.modified.push((index, raw.clone(), was.clone()));
                     }
                     (Some((_, raw, _)), None) => {
                         let node = doc
@@ -913,7 +920,9 @@ fn sync_env(
                     }
                     (None, Some((_, value))) => {
                         let raw = set_env_value(editor, doc, item, None, value)?;
-                        record.modified.push((index, raw, value.clone()));
+                        record
+                            .modified
+                            .push((index, raw, original_value(original, index)));
                     }
                     (None, None) => {}
                 }
@@ -932,6 +941,15 @@ fn sync_env(
         editor.replace_items(list, middle_end..items.len(), &plan.append)?;
     }
     Ok(record)
+}
+
+/// The text of the `value` of original env item `index`.
+fn original_value(original: &[Value], index: usize) -> String {
+    match original.get(index).and_then(|v| v.get("value")) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 /// Rewrites an env item's `value` (adding it when the item has none) in
