@@ -313,6 +313,10 @@ impl<'c> Context<'c> {
         apply::write_record(editor, t, new_record.as_mut(), record.is_some())
             .map_err(|e| fail("metadata.annotations", e.to_string()))?;
         let changed = editor.len() > mark;
+        if changed && settings.mode != Mode::Check {
+            forget_comment_tracking(editor, item)
+                .map_err(|e| fail("metadata.annotations", e.to_string()))?;
+        }
         match (settings.mode, &plan) {
             (Mode::Check, _) => {
                 editor.truncate(mark);
@@ -402,6 +406,38 @@ impl<'c> Context<'c> {
             .cloned()
             .ok_or_else(|| "instrumentation index out of range".to_string())
     }
+}
+
+/// The ids kpt and kustomize set on each item just before calling a
+/// function, to copy the item's comments back onto the function's output
+/// (kyaml `copyCommentsAndSyncOrder`), and strip right after.
+const COMMENT_TRACKING_IDS: [&str; 2] = ["internal.config.kubernetes.io/id", "config.k8s.io/id"];
+
+/// Drops the comment-tracking ids of an item the function edited. The edit
+/// keeps every comment in place already; kyaml would copy the input's
+/// comments onto the output again, matching list items by position, so a
+/// list that grew at its start (`OTEL_NODE_IP`, `OTEL_POD_IP`) would get its
+/// comments moved onto the wrong items. Without the ids kyaml leaves the
+/// item's text as the function wrote it (and it strips these ids anyway).
+fn forget_comment_tracking(
+    editor: &mut Editor<'_, '_>,
+    item: &Item,
+) -> Result<(), crate::yaml::EditError> {
+    let doc = editor.doc();
+    let Some(annotations) = doc
+        .path(item.node, &["metadata", "annotations"])
+        .filter(|&a| doc.kind(a) == Kind::Map)
+    else {
+        return Ok(());
+    };
+    let present: Vec<&str> = COMMENT_TRACKING_IDS
+        .into_iter()
+        .filter(|k| doc.get(annotations, k).is_some())
+        .collect();
+    if present.is_empty() || present.len() == doc.entries(annotations).count() {
+        return Ok(());
+    }
+    editor.remove_entries(annotations, &present)
 }
 
 /// Whether `item` is the object `node` (the functionConfig) describes.

@@ -590,17 +590,37 @@ impl<'a> Builder<'_, 'a> {
                 (style, header, block_end(src, header, next))
             }
         };
+        // Keep a range into the source when the decoded value is the source
+        // text (plain one-liners, quoted without escapes): the parser hands
+        // every scalar over as its own allocation.
+        let inner = match style {
+            Style::Plain => src.get(start..end),
+            Style::SingleQuoted | Style::DoubleQuoted if end > start + 1 => {
+                src.get(start + 1..end - 1)
+            }
+            _ => None,
+        };
+        let in_src: Option<&'a str> = match &value {
+            Cow::Borrowed(s) if is_within(src, s) => Some(*s),
+            v => inner.filter(|t| *t == v.as_ref()),
+        };
         if self.expecting_key() {
-            self.check_key(value.clone(), style, start)?;
+            let key = match in_src {
+                Some(t) => Cow::Borrowed(t),
+                None => value.clone(),
+            };
+            self.check_key(key, style, start)?;
         }
-        let (a, b) = match value {
-            Cow::Borrowed(s) if is_within(src, s) => (
+        let (a, b) = match in_src {
+            Some(s) => (
                 (s.as_ptr() as usize - src.as_ptr() as usize) as u32,
                 s.len() as u32,
             ),
-            other => {
+            None => {
                 flags |= OWNED;
-                self.doc.owned.push(other.into_owned());
+                let mut v = value.into_owned();
+                v.shrink_to_fit();
+                self.doc.owned.push(v);
                 ((self.doc.owned.len() - 1) as u32, 0)
             }
         };
