@@ -1397,7 +1397,8 @@ fn committed_schema_matches_the_types() {
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &generated).expect("write schema");
     }
-    let committed = std::fs::read_to_string(path).expect("functions/inject-otel-python/schema.json");
+    let committed =
+        std::fs::read_to_string(path).expect("functions/inject-otel-python/schema.json");
     assert!(
         committed == generated,
         "the committed schema differs from the types; review and regenerate with UPDATE_SCHEMA=1 cargo test --test config"
