@@ -310,7 +310,7 @@ impl<'c> Context<'c> {
             &original,
         )
         .map_err(|e| fail("spec", e.to_string()))?;
-        apply::write_record(editor, t, new_record.as_mut(), record.is_some())
+        apply::write_record(editor, t, new_record.as_mut(), record.as_ref())
             .map_err(|e| fail("metadata.annotations", e.to_string()))?;
         let changed = editor.len() > mark;
         if changed && settings.mode != Mode::Check {

@@ -8,9 +8,10 @@
 //! value it rewrote and of every item it moved, and whether it created the
 //! lists and maps it filled. Undoing it gives back the original text.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::plan::{ContainerPlan, EnvPlan, Plan};
+use super::plan::{ContainerPlan, EnvPlan, Plan, final_env};
 use crate::yaml::{Doc, EditError, Editor, Kind, NodeId};
 
 /// The annotation that records what the function added to a pod template.
@@ -20,16 +21,26 @@ const RECORD_VERSION: u64 = 1;
 
 /// What was added to one list (`volumes`, `volumeMounts`): the names of the
 /// appended items, and how the list came to be.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ListRecord {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub appended: Vec<String>,
+    #[serde(skip_serializing_if = "ListOrigin::is_existing")]
     pub origin: ListOrigin,
 }
 
-/// Whether a list the function filled was there before.
-#[derive(Clone, Debug, Default, PartialEq)]
+impl ListRecord {
+    fn is_empty(&self) -> bool {
+        self.appended.is_empty() && self.origin.is_existing()
+    }
+}
+
+/// Whether a list or map the function filled was there before.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ListOrigin {
-    /// The list existed.
+    /// It existed.
     #[default]
     Existing,
     /// The key was absent; the function added it.
@@ -38,40 +49,95 @@ pub enum ListOrigin {
     Null(String),
 }
 
-/// What was done to a container's env list.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EnvRecord {
-    pub prepended: Vec<String>,
-    pub appended: Vec<String>,
-    pub origin: ListOrigin,
-    /// `(original index, original source text, original value)` of
-    /// rewritten values (source text `""`: the item had no `value`).
-    pub modified: Vec<(usize, String, String)>,
-    /// `(original index, source text relative to its dash, value)` of
-    /// removed (moved) items.
-    pub removed: Vec<(usize, String, Value)>,
+impl ListOrigin {
+    fn is_existing(&self) -> bool {
+        *self == ListOrigin::Existing
+    }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+/// An env value the function rewrote in place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rewritten {
+    /// Position in the original list.
+    pub index: usize,
+    /// The original source text of the value (`""`: the item had none).
+    pub raw: String,
+    /// The original value.
+    pub value: String,
+}
+
+/// An env item the function moved (took out; its merged form is appended).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    pub index: usize,
+    /// The item's source text, indented relative to its dash.
+    pub raw: String,
+    pub value: Value,
+    /// Comment lines above it, left in place when it was taken out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub comments: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A flow-style env list, replaced as a whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowList {
+    pub raw: String,
+    pub value: Value,
+}
+
+/// What was done to a container's env list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvRecord {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prepended: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub appended: Vec<String>,
+    #[serde(skip_serializing_if = "ListOrigin::is_existing")]
+    pub origin: ListOrigin,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewritten: Vec<Rewritten>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+    /// Set when the original list was in flow style.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowList>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ContainerRecord {
     pub name: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub init: bool,
+    #[serde(default)]
     pub env: EnvRecord,
-    pub mounts: ListRecord,
+    #[serde(default, skip_serializing_if = "ListRecord::is_empty")]
+    pub volume_mounts: ListRecord,
 }
 
 /// The whole record of one pod template.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Record {
+    pub version: u64,
     /// Index of the injected init container in `initContainers`.
     pub init_container: usize,
+    #[serde(default, skip_serializing_if = "ListOrigin::is_existing")]
     pub init_containers: ListOrigin,
+    #[serde(default, skip_serializing_if = "ListRecord::is_empty")]
     pub volumes: ListRecord,
     pub containers: Vec<ContainerRecord>,
-    /// Whether the function created `metadata` / `metadata.annotations` to
-    /// hold this record.
-    pub metadata_created: bool,
-    pub annotations_created: bool,
+    /// How the template's `metadata` and `metadata.annotations` that hold
+    /// this record came to be.
+    #[serde(default, skip_serializing_if = "ListOrigin::is_existing")]
+    pub metadata: ListOrigin,
+    #[serde(default, skip_serializing_if = "ListOrigin::is_existing")]
+    pub annotations: ListOrigin,
 }
 
 /// The nodes of one pod template, in the current document.
@@ -98,217 +164,22 @@ fn record_error(field: &str, message: impl Into<String>) -> ApplyError {
     }
 }
 
-// ---------------------------------------------------------------------------
-// The record as JSON.
-
-impl ListOrigin {
-    fn to_value(&self) -> Value {
-        match self {
-            ListOrigin::Existing => Value::Null,
-            ListOrigin::Created => json!("created"),
-            ListOrigin::Null(raw) => json!({ "null": raw }),
-        }
-    }
-
-    fn from_value(v: Option<&Value>) -> Result<Self, String> {
-        match v {
-            None | Some(Value::Null) => Ok(ListOrigin::Existing),
-            Some(Value::String(s)) if s == "created" => Ok(ListOrigin::Created),
-            Some(Value::Object(m)) => match m.get("null") {
-                Some(Value::String(raw)) => Ok(ListOrigin::Null(raw.clone())),
-                _ => Err("bad list origin".into()),
-            },
-            _ => Err("bad list origin".into()),
-        }
-    }
-
-    fn is_existing(&self) -> bool {
-        *self == ListOrigin::Existing
-    }
-}
-
-fn names_value(names: &[String]) -> Value {
-    Value::Array(names.iter().map(|n| json!(n)).collect())
-}
-
-fn names_from(v: Option<&Value>) -> Result<Vec<String>, String> {
-    match v {
-        None => Ok(Vec::new()),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|n| {
-                n.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| "bad name".to_string())
-            })
-            .collect(),
-        _ => Err("bad name list".into()),
-    }
-}
-
-/// Inserts `key: value` unless `value` is empty (null, `[]`, `{}`, `false`).
-fn put(m: &mut Map<String, Value>, key: &str, value: Value) {
-    let empty = match &value {
-        Value::Null | Value::Bool(false) => true,
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    };
-    if !empty {
-        m.insert(key.to_string(), value);
-    }
-}
-
-impl ListRecord {
-    fn to_value(&self) -> Value {
-        let mut m = Map::new();
-        put(&mut m, "appended", names_value(&self.appended));
-        put(&mut m, "origin", self.origin.to_value());
-        Value::Object(m)
-    }
-
-    fn from_value(v: Option<&Value>) -> Result<Self, String> {
-        let empty = Map::new();
-        let m = v.and_then(Value::as_object).unwrap_or(&empty);
-        Ok(ListRecord {
-            appended: names_from(m.get("appended"))?,
-            origin: ListOrigin::from_value(m.get("origin"))?,
-        })
-    }
-}
-
 impl Record {
     /// The record as the compact JSON written into the annotation.
     pub fn to_json(&self) -> String {
-        let containers: Vec<Value> = self
-            .containers
-            .iter()
-            .map(|c| {
-                let mut m = Map::new();
-                m.insert("name".into(), json!(c.name));
-                put(&mut m, "init", json!(c.init));
-                let mut env = Map::new();
-                put(&mut env, "prepended", names_value(&c.env.prepended));
-                put(&mut env, "appended", names_value(&c.env.appended));
-                put(&mut env, "origin", c.env.origin.to_value());
-                put(
-                    &mut env,
-                    "modified",
-                    Value::Array(
-                        c.env
-                            .modified
-                            .iter()
-                            .map(|(i, raw, v)| json!({"index": i, "raw": raw, "value": v}))
-                            .collect(),
-                    ),
-                );
-                put(
-                    &mut env,
-                    "removed",
-                    Value::Array(
-                        c.env
-                            .removed
-                            .iter()
-                            .map(|(i, raw, v)| json!({"index": i, "raw": raw, "value": v}))
-                            .collect(),
-                    ),
-                );
-                put(&mut m, "env", Value::Object(env));
-                put(&mut m, "volumeMounts", c.mounts.to_value());
-                Value::Object(m)
-            })
-            .collect();
-        let mut m = Map::new();
-        m.insert("version".into(), json!(RECORD_VERSION));
-        m.insert("initContainer".into(), json!(self.init_container));
-        put(&mut m, "initContainers", self.init_containers.to_value());
-        put(&mut m, "volumes", self.volumes.to_value());
-        m.insert("containers".into(), Value::Array(containers));
-        put(&mut m, "metadataCreated", json!(self.metadata_created));
-        put(
-            &mut m,
-            "annotationsCreated",
-            json!(self.annotations_created),
-        );
-        Value::Object(m).to_string()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads a record written by [`Record::to_json`].
     pub fn from_json(text: &str) -> Result<Record, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let m = v.as_object().ok_or("not an object")?;
-        if m.get("version").and_then(Value::as_u64) != Some(RECORD_VERSION) {
+        let record: Record = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if record.version != RECORD_VERSION {
             return Err(format!(
-                "unknown record version (this function writes {RECORD_VERSION})"
+                "unknown record version {} (this function writes {RECORD_VERSION})",
+                record.version
             ));
         }
-        let index = |v: Option<&Value>| -> Result<usize, String> {
-            v.and_then(Value::as_u64)
-                .and_then(|i| usize::try_from(i).ok())
-                .ok_or_else(|| "bad index".to_string())
-        };
-        let mut containers = Vec::new();
-        for c in m
-            .get("containers")
-            .and_then(Value::as_array)
-            .ok_or("no containers")?
-        {
-            let c = c.as_object().ok_or("bad container")?;
-            let empty = Map::new();
-            let env = c.get("env").and_then(Value::as_object).unwrap_or(&empty);
-            let triples = |key: &str| -> Result<Vec<(usize, String, Value)>, String> {
-                let Some(list) = env.get(key) else {
-                    return Ok(Vec::new());
-                };
-                list.as_array()
-                    .ok_or("bad list")?
-                    .iter()
-                    .map(|e| {
-                        Ok((
-                            index(e.get("index"))?,
-                            e.get("raw")
-                                .and_then(Value::as_str)
-                                .ok_or("bad raw")?
-                                .to_string(),
-                            e.get("value").cloned().unwrap_or(Value::Null),
-                        ))
-                    })
-                    .collect()
-            };
-            containers.push(ContainerRecord {
-                name: c
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .ok_or("bad name")?
-                    .to_string(),
-                init: c.get("init").and_then(Value::as_bool).unwrap_or(false),
-                env: EnvRecord {
-                    prepended: names_from(env.get("prepended"))?,
-                    appended: names_from(env.get("appended"))?,
-                    origin: ListOrigin::from_value(env.get("origin"))?,
-                    modified: triples("modified")?
-                        .into_iter()
-                        .map(|(i, raw, v)| (i, raw, v.as_str().unwrap_or_default().to_string()))
-                        .collect(),
-                    removed: triples("removed")?,
-                },
-                mounts: ListRecord::from_value(c.get("volumeMounts"))?,
-            });
-        }
-        Ok(Record {
-            init_container: index(m.get("initContainer"))?,
-            init_containers: ListOrigin::from_value(m.get("initContainers"))?,
-            volumes: ListRecord::from_value(m.get("volumes"))?,
-            containers,
-            metadata_created: m
-                .get("metadataCreated")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            annotations_created: m
-                .get("annotationsCreated")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        })
+        Ok(record)
     }
 }
 
@@ -327,17 +198,20 @@ fn name_of(v: &Value) -> Option<&str> {
     v.get("name").and_then(Value::as_str)
 }
 
+fn names_match(items: &[Value], names: &[String]) -> bool {
+    items
+        .iter()
+        .map(name_of)
+        .eq(names.iter().map(|n| Some(n.as_str())))
+}
+
 /// Removes the last `names.len()` items of `list`, checking their names.
 fn drop_tail(list: &mut Vec<Value>, names: &[String], field: &str) -> Result<(), ApplyError> {
     let keep = list
         .len()
         .checked_sub(names.len())
         .ok_or_else(|| record_error(field, "has fewer items than the record says were added"))?;
-    if list[keep..]
-        .iter()
-        .map(name_of)
-        .ne(names.iter().map(|n| Some(n.as_str())))
-    {
+    if !names_match(&list[keep..], names) {
         return Err(record_error(
             field,
             "its added items changed since they were added",
@@ -347,20 +221,15 @@ fn drop_tail(list: &mut Vec<Value>, names: &[String], field: &str) -> Result<(),
     Ok(())
 }
 
-/// Undoes a list addition on the value of `parent[key]`.
-fn undo_list(
+/// Puts a list value back as it came: kept, removed, or null.
+fn put_back(
     parent: &mut Map<String, Value>,
     key: &str,
-    rec: &ListRecord,
+    list: Vec<Value>,
+    origin: &ListOrigin,
     field: &str,
 ) -> Result<(), ApplyError> {
-    let mut list = match parent.get(key) {
-        Some(Value::Array(a)) => a.clone(),
-        _ if rec.appended.is_empty() => return Ok(()),
-        _ => return Err(record_error(field, "is missing")),
-    };
-    drop_tail(&mut list, &rec.appended, field)?;
-    match &rec.origin {
+    match origin {
         ListOrigin::Existing => {
             parent.insert(key.to_string(), Value::Array(list));
         }
@@ -375,6 +244,41 @@ fn undo_list(
     Ok(())
 }
 
+/// Undoes a list addition on the value of `parent[key]`.
+fn undo_list(
+    parent: &mut Map<String, Value>,
+    key: &str,
+    rec: &ListRecord,
+    field: &str,
+) -> Result<(), ApplyError> {
+    if rec.is_empty() {
+        return Ok(());
+    }
+    let mut list = match parent.get(key) {
+        Some(Value::Array(a)) => a.clone(),
+        _ => return Err(record_error(field, "is missing")),
+    };
+    drop_tail(&mut list, &rec.appended, field)?;
+    put_back(parent, key, list, &rec.origin, field)
+}
+
+/// Undoes a map the function created or filled to hold its record.
+fn undo_map(parent: &mut Map<String, Value>, key: &str, origin: &ListOrigin) {
+    let empty = parent
+        .get(key)
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty);
+    match origin {
+        ListOrigin::Created if empty => {
+            parent.shift_remove(key);
+        }
+        ListOrigin::Null(_) if empty => {
+            parent.insert(key.to_string(), Value::Null);
+        }
+        _ => {}
+    }
+}
+
 /// The pod template as it was before the recorded injection.
 pub fn original_template(current: &Value, rec: &Record) -> Result<Value, ApplyError> {
     let mut t = current.clone();
@@ -384,40 +288,28 @@ pub fn original_template(current: &Value, rec: &Record) -> Result<Value, ApplyEr
     if let Some(Value::Object(meta)) = obj.get_mut("metadata") {
         if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
             ann.shift_remove(RECORD_ANNOTATION);
-            if rec.annotations_created && ann.is_empty() {
-                meta.shift_remove("annotations");
-            }
         }
-        if rec.metadata_created && meta.is_empty() {
-            obj.shift_remove("metadata");
-        }
+        undo_map(meta, "annotations", &rec.annotations);
     }
+    undo_map(obj, "metadata", &rec.metadata);
     let spec = obj
         .get_mut("spec")
         .and_then(Value::as_object_mut)
         .ok_or_else(|| record_error("spec", "is missing"))?;
-    // The init container.
-    let inits = ListRecord {
-        appended: Vec::new(),
-        origin: rec.init_containers.clone(),
-    };
     match spec.get_mut("initContainers") {
         Some(Value::Array(list))
             if list.get(rec.init_container).and_then(name_of)
                 == Some(super::plan::INIT_CONTAINER_NAME) =>
         {
+            let mut list = std::mem::take(list);
             list.remove(rec.init_container);
-            if list.is_empty() {
-                match &inits.origin {
-                    ListOrigin::Created => {
-                        spec.shift_remove("initContainers");
-                    }
-                    ListOrigin::Null(_) => {
-                        spec.insert("initContainers".into(), Value::Null);
-                    }
-                    ListOrigin::Existing => {}
-                }
-            }
+            put_back(
+                spec,
+                "initContainers",
+                list,
+                &rec.init_containers,
+                "spec.initContainers",
+            )?;
         }
         _ => {
             return Err(record_error(
@@ -444,7 +336,7 @@ pub fn original_template(current: &Value, rec: &Record) -> Result<Value, ApplyEr
         undo_list(
             container,
             "volumeMounts",
-            &c.mounts,
+            &c.volume_mounts,
             &format!("{field}.volumeMounts"),
         )?;
     }
@@ -456,53 +348,44 @@ fn undo_env(
     rec: &EnvRecord,
     field: &str,
 ) -> Result<(), ApplyError> {
+    if let Some(flow) = &rec.flow {
+        container.insert("env".into(), flow.value.clone());
+        return Ok(());
+    }
+    if *rec == EnvRecord::default() {
+        return Ok(());
+    }
     let mut list = match container.get("env") {
         Some(Value::Array(a)) => a.clone(),
         _ => return Err(record_error(field, "is missing")),
     };
-    if list.len() < rec.prepended.len()
-        || list[..rec.prepended.len()]
-            .iter()
-            .map(name_of)
-            .ne(rec.prepended.iter().map(|n| Some(n.as_str())))
-    {
+    let p = rec.prepended.len();
+    if list.len() < p || !names_match(&list[..p], &rec.prepended) {
         return Err(record_error(
             field,
             "its added items changed since they were added",
         ));
     }
-    list.drain(..rec.prepended.len());
+    list.drain(..p);
     drop_tail(&mut list, &rec.appended, field)?;
-    for (index, _, value) in &rec.removed {
-        if *index > list.len() {
+    for moved in &rec.moved {
+        if moved.index > list.len() {
             return Err(record_error(field, "a moved item cannot be put back"));
         }
-        list.insert(*index, value.clone());
+        list.insert(moved.index, moved.value.clone());
     }
-    for (index, raw, value) in &rec.modified {
+    for r in &rec.rewritten {
         let item = list
-            .get_mut(*index)
+            .get_mut(r.index)
             .and_then(Value::as_object_mut)
             .ok_or_else(|| record_error(field, "a rewritten value is missing"))?;
-        if raw.is_empty() {
+        if r.raw.is_empty() {
             item.shift_remove("value");
         } else {
-            item.insert("value".into(), json!(value));
+            item.insert("value".into(), json!(r.value));
         }
     }
-    match &rec.origin {
-        ListOrigin::Existing => {
-            container.insert("env".into(), Value::Array(list));
-        }
-        ListOrigin::Created if list.is_empty() => {
-            container.shift_remove("env");
-        }
-        ListOrigin::Null(_) if list.is_empty() => {
-            container.insert("env".into(), Value::Null);
-        }
-        _ => return Err(record_error(field, "holds items the function did not add")),
-    }
-    Ok(())
+    put_back(container, "env", list, &rec.origin, field)
 }
 
 // ---------------------------------------------------------------------------
@@ -525,16 +408,15 @@ pub fn apply(
     let doc = editor.doc();
     let spec = template.spec;
     let original_spec = original.get("spec").cloned().unwrap_or(Value::Null);
-    let mut record = Record::default();
-
-    // The init container.
+    let mut record = Record {
+        version: RECORD_VERSION,
+        ..Record::default()
+    };
     let new_init = new.map(|p| (&p.init_container, p.init_container_index));
     record.init_containers = sync_init_container(editor, doc, spec, old, new_init, &original_spec)?;
     if let Some(p) = new {
         record.init_container = p.init_container_index;
     }
-
-    // Volumes.
     let new_volumes: &[Value] = new.map_or(&[], |p| &p.volumes);
     record.volumes = sync_tail_list(
         editor,
@@ -545,14 +427,15 @@ pub fn apply(
         new_volumes,
     )?;
 
-    // Containers: those of the old record and those of the new plan.
+    // The new plan's containers, in its order, then the old record's others
+    // (undone, not recorded).
     let mut names: Vec<(String, bool)> = Vec::new();
-    for (name, init) in old
+    for (name, init) in new
         .into_iter()
-        .flat_map(|r| r.containers.iter().map(|c| (c.name.clone(), c.init)))
+        .flat_map(|p| p.containers.iter().map(|c| (c.name.clone(), c.init)))
         .chain(
-            new.into_iter()
-                .flat_map(|p| p.containers.iter().map(|c| (c.name.clone(), c.init))),
+            old.into_iter()
+                .flat_map(|r| r.containers.iter().map(|c| (c.name.clone(), c.init))),
         )
     {
         if !names.contains(&(name.clone(), init)) {
@@ -597,12 +480,12 @@ pub fn apply(
             new_c.map(|c| &c.env),
             &original_env,
         )?;
-        let mounts = sync_tail_list(
+        let volume_mounts = sync_tail_list(
             editor,
             doc,
             container,
             "volumeMounts",
-            old_c.map(|c| &c.mounts),
+            old_c.map(|c| &c.volume_mounts),
             new_c.map_or(&[], |c: &ContainerPlan| &c.mounts),
         )?;
         if new_c.is_some() {
@@ -610,7 +493,7 @@ pub fn apply(
                 name,
                 init,
                 env,
-                mounts,
+                volume_mounts,
             });
         }
     }
@@ -637,6 +520,18 @@ fn list_at(doc: &Doc<'_>, parent: NodeId, key: &str) -> Option<NodeId> {
     doc.get(parent, key).filter(|&n| doc.kind(n) == Kind::Seq)
 }
 
+/// How the value at `parent[key]` came to be, before the function fills it.
+fn origin_of(editor: &Editor<'_, '_>, parent: NodeId, key: &str) -> ListOrigin {
+    let doc = editor.doc();
+    match doc.get(parent, key) {
+        None => ListOrigin::Created,
+        Some(n) if doc.is_null(n) => {
+            ListOrigin::Null(editor.raw_scalar(n).unwrap_or_default().to_string())
+        }
+        Some(_) => ListOrigin::Existing,
+    }
+}
+
 /// A list the function appends to: undoes the old additions and makes the
 /// new ones, touching the text only where they differ.
 fn sync_tail_list(
@@ -648,18 +543,11 @@ fn sync_tail_list(
     new: &[Value],
 ) -> Result<ListRecord, ApplyError> {
     let appended = names(new);
-    let Some(old) = old.filter(|o| !o.appended.is_empty() || !o.origin.is_existing()) else {
-        // Nothing of ours there yet.
+    let Some(old) = old.filter(|o| !o.is_empty()) else {
         if new.is_empty() {
             return Ok(ListRecord::default());
         }
-        let origin = match doc.get(parent, key) {
-            None => ListOrigin::Created,
-            Some(n) if doc.is_null(n) => {
-                ListOrigin::Null(editor.raw_scalar(n).unwrap_or_default().to_string())
-            }
-            Some(_) => ListOrigin::Existing,
-        };
+        let origin = origin_of(editor, parent, key);
         editor.append_to_list(parent, key, new)?;
         return Ok(ListRecord { appended, origin });
     };
@@ -667,18 +555,12 @@ fn sync_tail_list(
         list_at(doc, parent, key).ok_or_else(|| record_error(key, "is not a list any more"))?;
     let items = doc.items(list);
     let ours = items.len() - old.appended.len().min(items.len());
-    let current = values_of(doc, &items[ours..])?;
-    if current == new {
-        return Ok(ListRecord {
-            appended,
-            origin: old.origin.clone(),
-        });
-    }
-    if ours == 0 && new.is_empty() {
-        // The whole list was ours: put back what was there.
-        restore_list(editor, parent, key, &old.origin)?;
-    } else {
-        editor.replace_items(list, ours..items.len(), new)?;
+    if values_of(doc, &items[ours..])? != new {
+        if ours == 0 && new.is_empty() {
+            restore_list(editor, parent, key, &old.origin)?;
+        } else {
+            editor.replace_items(list, ours..items.len(), new)?;
+        }
     }
     Ok(ListRecord {
         appended,
@@ -721,17 +603,11 @@ fn sync_init_container(
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     let Some(old) = old else {
-        let origin = match doc.get(spec, "initContainers") {
-            None => ListOrigin::Created,
-            Some(n) if doc.is_null(n) => {
-                ListOrigin::Null(editor.raw_scalar(n).unwrap_or_default().to_string())
-            }
-            Some(_) => ListOrigin::Existing,
-        };
+        let origin = origin_of(editor, spec, "initContainers");
         if let Some((ic, index)) = new {
             match list_at(doc, spec, "initContainers") {
                 Some(list) if index < original_len => {
-                    editor.replace_items(list, index..index, std::slice::from_ref(ic))?
+                    editor.replace_items(list, index..index, std::slice::from_ref(ic))?;
                 }
                 _ => editor.append_to_list(spec, "initContainers", std::slice::from_ref(ic))?,
             }
@@ -767,6 +643,27 @@ fn sync_init_container(
     Ok(old.init_containers.clone())
 }
 
+/// The dash-to-content offset of a raw item text (`-   name` is 4).
+fn raw_offset(raw: &str) -> Option<usize> {
+    let rest = raw.strip_prefix('-')?;
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    (spaces > 0 && !rest.trim_start().starts_with('#')).then_some(spaces + 1)
+}
+
+/// The offset a fresh injection gives appended env items: that of the last
+/// original item that stays, else of the last original item.
+fn append_offset(
+    editor: &Editor<'_, '_>,
+    items: &[NodeId],
+    kept_last: Option<usize>,
+    moved_last: Option<&str>,
+) -> Option<usize> {
+    match kept_last {
+        Some(i) => editor.raw_item(items[i]).as_deref().and_then(raw_offset),
+        None => moved_last.and_then(raw_offset),
+    }
+}
+
 /// The env list: prepended and appended runs, rewritten values and moved
 /// items, each undone and redone where the old and new injections differ.
 fn sync_env(
@@ -785,22 +682,41 @@ fn sync_env(
         ..EnvRecord::default()
     };
     let list = list_at(doc, container, "env");
+
+    // A flow list (`env: [...]`, JSON) is rewritten as a whole.
+    let old_flow = old.and_then(|o| o.flow.clone());
+    let is_flow = list.is_some_and(|l| doc.is_flow(l)) && (old.is_none() || old_flow.is_some());
+    if is_flow {
+        let Some(node) = list else {
+            return Err(record_error("env", "is not a list any more"));
+        };
+        let flow = match old_flow {
+            Some(f) => f,
+            None => FlowList {
+                raw: editor.raw_text(node).to_string(),
+                value: Value::Array(original.to_vec()),
+            },
+        };
+        if new.is_some() {
+            let text = editor.flow_text(&Value::Array(final_env(original, plan)));
+            if editor.raw_text(node) != text {
+                editor.replace_text(node, &text)?;
+            }
+            record.flow = Some(flow);
+        } else if editor.raw_text(node) != flow.raw {
+            editor.replace_text(node, &flow.raw)?;
+        }
+        return Ok(record);
+    }
+
     let Some(old) = old else {
         // First injection: the original list is the current one.
-        record.origin = match doc.get(container, "env") {
-            None => ListOrigin::Created,
-            Some(n) if doc.is_null(n) => {
-                ListOrigin::Null(editor.raw_scalar(n).unwrap_or_default().to_string())
-            }
-            Some(_) => ListOrigin::Existing,
-        };
+        record.origin = origin_of(editor, container, "env");
         let Some(list) = list.filter(|&l| !doc.items(l).is_empty()) else {
-            // No items to keep: the new list is prepend ++ append.
             let all: Vec<Value> = plan.prepend.iter().chain(&plan.append).cloned().collect();
-            if let Some(l) = list {
-                editor.append_items(l, &all)?;
-            } else {
-                editor.append_to_list(container, "env", &all)?;
+            match list {
+                Some(l) => editor.append_items(l, &all)?,
+                None => editor.append_to_list(container, "env", &all)?,
             }
             return Ok(record);
         };
@@ -810,20 +726,27 @@ fn sync_env(
         }
         for (index, value) in &plan.set_values {
             let raw = set_env_value(editor, doc, items[*index], None, value)?;
-            record
-                .modified
-                .push((*index, raw, original_value(original, *index)));
+            record.rewritten.push(Rewritten {
+                index: *index,
+                raw,
+                value: original_value(original, *index),
+            });
         }
-        if !plan.remove.is_empty() {
-            for &index in &plan.remove {
-                let raw = editor
+        for &index in &plan.remove {
+            record.moved.push(Moved {
+                index,
+                raw: editor
                     .raw_item(items[index])
-                    .ok_or_else(|| record_error("env", "an item to move cannot be read back"))?;
-                record.removed.push((index, raw, original[index].clone()));
-            }
-            editor.remove_items(list, &plan.remove)?;
+                    .ok_or_else(|| record_error("env", "an item to move cannot be read back"))?,
+                value: original[index].clone(),
+                comments: editor.comment_lines_above(list, index),
+            });
+            editor.remove_item_lines(list, index)?;
         }
-        editor.append_items(list, &plan.append)?;
+        let kept_last = (0..items.len()).rev().find(|i| !plan.remove.contains(i));
+        let moved_last = record.moved.last().map(|m| m.raw.clone());
+        let offset = append_offset(editor, items, kept_last, moved_last.as_deref());
+        editor.replace_items_styled(list, items.len()..items.len(), &plan.append, offset)?;
         return Ok(record);
     };
     record.origin = old.origin.clone();
@@ -837,27 +760,19 @@ fn sync_env(
         ));
     }
     let middle_end = items.len() - a;
-    let whole_list_ours = p + a == items.len() && original.is_empty();
-    if whole_list_ours && new.is_none() {
+    if p + a == items.len() && original.is_empty() && new.is_none() {
         restore_list(editor, container, "env", &old.origin)?;
         return Ok(record);
     }
     // Prepended run.
     if values_of(doc, &items[..p])? != plan.prepend {
-        if whole_list_ours {
-            let all: Vec<Value> = plan.prepend.iter().chain(&plan.append).cloned().collect();
-            if values_of(doc, items)? != all {
-                editor.replace_items(list, 0..items.len(), &all)?;
-            }
-            return Ok(record);
-        }
         editor.replace_items(list, 0..p, &plan.prepend)?;
     }
     // Original items: where each one sits now.
     let mut current_of = Vec::with_capacity(original.len());
     let mut at = p;
     for index in 0..original.len() {
-        if old.removed.iter().any(|(i, _, _)| *i == index) {
+        if old.moved.iter().any(|m| m.index == index) {
             current_of.push(None);
         } else {
             current_of.push(Some(at));
@@ -870,18 +785,15 @@ fn sync_env(
             "its original items changed since the injection",
         ));
     }
-    let mut restore: Vec<(usize, String)> = Vec::new();
     let mut remove_now = Vec::new();
     for (index, position) in current_of.iter().enumerate() {
-        let removed_old = old.removed.iter().find(|(i, _, _)| *i == index);
-        let removed_new = plan.remove.contains(&index);
-        let modified_old = old.modified.iter().find(|(i, _, _)| *i == index);
-        let modified_new = plan.set_values.iter().find(|(i, _)| *i == index);
-        match (position, removed_old, removed_new) {
-            (None, Some((_, raw, value)), true) => {
-                record.removed.push((index, raw.clone(), value.clone()))
-            }
-            (None, Some((_, raw, _)), false) => {
+        let moved_old = old.moved.iter().find(|m| m.index == index);
+        let moved_new = plan.remove.contains(&index);
+        let rewritten_old = old.rewritten.iter().find(|r| r.index == index);
+        let rewritten_new = plan.set_values.iter().find(|(i, _)| *i == index);
+        match (position, moved_old, moved_new) {
+            (None, Some(m), true) => record.moved.push(m.clone()),
+            (None, Some(m), false) => {
                 // Put it back before the next original item still there.
                 let before = current_of[index + 1..]
                     .iter()
@@ -889,40 +801,46 @@ fn sync_env(
                     .next()
                     .copied()
                     .unwrap_or(middle_end);
-                restore.push((before, raw.clone()));
+                editor.insert_raw_item(list, before, &m.raw, m.comments)?;
             }
             (Some(pos), _, true) => {
-                let raw = editor
-                    .raw_item(items[*pos])
-                    .ok_or_else(|| record_error("env", "an item to move cannot be read back"))?;
-                record.removed.push((index, raw, original[index].clone()));
+                record.moved.push(Moved {
+                    index,
+                    raw: editor.raw_item(items[*pos]).ok_or_else(|| {
+                        record_error("env", "an item to move cannot be read back")
+                    })?,
+                    value: original[index].clone(),
+                    comments: editor.comment_lines_above(list, *pos),
+                });
                 remove_now.push(*pos);
             }
             (Some(pos), _, false) => {
                 let item = items[*pos];
-                match (modified_old, modified_new) {
-                    (Some((_, raw, was)), Some((_, value))) => {
+                match (rewritten_old, rewritten_new) {
+                    (Some(r), Some((_, value))) => {
                         let now = doc.get(item, "value").and_then(|v| doc.scalar(v));
                         if now != Some(value.as_str()) {
-                            set_env_value(editor, doc, item, Some(raw), value)?;
+                            set_env_value(editor, doc, item, Some(&r.raw), value)?;
                         }
-                        record.modified.push((index, raw.clone(), was.clone()));
+                        record.rewritten.push(r.clone());
                     }
-                    (Some((_, raw, _)), None) => {
-                        let node = doc
-                            .get(item, "value")
-                            .ok_or_else(|| record_error("env", "a rewritten value is missing"))?;
-                        if raw.is_empty() {
+                    (Some(r), None) => {
+                        if r.raw.is_empty() {
                             editor.remove_entries(item, &["value"])?;
                         } else {
-                            editor.restore_scalar(node, raw)?;
+                            let node = doc.get(item, "value").ok_or_else(|| {
+                                record_error("env", "a rewritten value is missing")
+                            })?;
+                            editor.restore_scalar(node, &r.raw)?;
                         }
                     }
                     (None, Some((_, value))) => {
                         let raw = set_env_value(editor, doc, item, None, value)?;
-                        record
-                            .modified
-                            .push((index, raw, original_value(original, index)));
+                        record.rewritten.push(Rewritten {
+                            index,
+                            raw,
+                            value: original_value(original, index),
+                        });
                     }
                     (None, None) => {}
                 }
@@ -930,15 +848,27 @@ fn sync_env(
             (None, None, _) => return Err(record_error("env", "lost an original item")),
         }
     }
-    for (before, raw) in restore {
-        editor.insert_raw_items(list, before, &[raw])?;
-    }
-    if !remove_now.is_empty() {
-        editor.remove_items(list, &remove_now)?;
+    for pos in remove_now {
+        editor.remove_item_lines(list, pos)?;
     }
     // Appended run.
     if values_of(doc, &items[middle_end..])? != plan.append {
-        editor.replace_items(list, middle_end..items.len(), &plan.append)?;
+        let kept_last = (0..original.len())
+            .rev()
+            .find(|i| !plan.remove.contains(i))
+            .and_then(|i| current_of[i]);
+        let moved_last = plan
+            .remove
+            .iter()
+            .max()
+            .and_then(|i| record.moved.iter().find(|m| m.index == *i))
+            .map(|m| m.raw.clone());
+        let offset = if original.is_empty() {
+            None
+        } else {
+            append_offset(editor, items, kept_last, moved_last.as_deref())
+        };
+        editor.replace_items_styled(list, middle_end..items.len(), &plan.append, offset)?;
     }
     Ok(record)
 }
@@ -978,77 +908,68 @@ fn set_env_value(
     }
 }
 
-/// Writes, updates or removes the record annotation. `old_raw` is the
-/// current annotation text, if any.
+/// Writes, updates or removes the record annotation.
 pub fn write_record(
     editor: &mut Editor<'_, '_>,
     template: Template,
     record: Option<&mut Record>,
-    had_record: bool,
+    old: Option<&Record>,
 ) -> Result<(), ApplyError> {
     let doc = editor.doc();
     let metadata = doc
         .get(template.node, "metadata")
-        .filter(|&m| !doc.is_null(m));
+        .filter(|&m| doc.kind(m) == Kind::Map);
     let annotations = metadata
         .and_then(|m| doc.get(m, "annotations"))
-        .filter(|&a| !doc.is_null(a));
+        .filter(|&a| doc.kind(a) == Kind::Map);
     let current = annotations.and_then(|a| doc.get(a, RECORD_ANNOTATION));
-    match record {
-        Some(record) => {
-            if had_record {
-                if let Some(old) = current
-                    .and_then(|c| doc.scalar(c))
-                    .and_then(|t| Record::from_json(t).ok())
-                {
-                    record.metadata_created = old.metadata_created;
-                    record.annotations_created = old.annotations_created;
+    match (record, old) {
+        (Some(record), old) => {
+            match old {
+                Some(old) => {
+                    record.metadata = old.metadata.clone();
+                    record.annotations = old.annotations.clone();
                 }
-            } else {
-                record.metadata_created = metadata.is_none();
-                record.annotations_created = annotations.is_none();
+                None => {
+                    record.metadata = origin_of(editor, template.node, "metadata");
+                    record.annotations = match metadata {
+                        Some(m) => origin_of(editor, m, "annotations"),
+                        None => ListOrigin::Created,
+                    };
+                }
             }
             let text = record.to_json();
+            let mut entry = Map::new();
+            entry.insert(RECORD_ANNOTATION.into(), json!(text));
             match (current, metadata) {
                 (Some(node), _) => {
                     if doc.scalar(node) != Some(text.as_str()) {
-                        editor.set_scalar(node, &text)?;
+                        editor.set_scalar_fresh(node, &text)?;
                     }
                 }
-                (None, Some(meta)) => {
-                    let mut entry = Map::new();
-                    entry.insert(RECORD_ANNOTATION.into(), json!(text));
-                    editor.insert_into_map(meta, "annotations", &entry)?;
-                }
+                (None, Some(meta)) => editor.insert_into_map(meta, "annotations", &entry)?,
                 (None, None) => {
-                    editor.insert_entry(
-                        template.node,
-                        "metadata",
-                        &json!({"annotations": {RECORD_ANNOTATION: text}}),
-                    )?;
+                    let mut meta = Map::new();
+                    meta.insert("annotations".into(), Value::Object(entry));
+                    editor.insert_into_map(template.node, "metadata", &meta)?;
                 }
             }
         }
-        None => {
-            let Some(node) = current else {
-                return Ok(());
-            };
-            let old = doc
-                .scalar(node)
-                .and_then(|t| Record::from_json(t).ok())
-                .unwrap_or_default();
-            let (Some(meta), Some(ann)) = (metadata, annotations) else {
+        (None, Some(old)) => {
+            let (Some(meta), Some(ann), Some(_)) = (metadata, annotations, current) else {
                 return Ok(());
             };
             let only_ours = doc.entries(ann).count() == 1;
-            if old.metadata_created && only_ours && doc.entries(meta).count() == 1 {
-                editor.remove_entries(template.node, &["metadata"])?;
-            } else if old.annotations_created && only_ours {
-                editor.remove_entries(meta, &["annotations"])?;
+            let meta_only_annotations = doc.entries(meta).count() == 1;
+            if only_ours && meta_only_annotations && !old.metadata.is_existing() {
+                restore_list(editor, template.node, "metadata", &old.metadata)?;
+            } else if only_ours && !old.annotations.is_existing() {
+                restore_list(editor, meta, "annotations", &old.annotations)?;
             } else {
                 editor.remove_entries(ann, &[RECORD_ANNOTATION])?;
             }
         }
+        (None, None) => {}
     }
     Ok(())
 }

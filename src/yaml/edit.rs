@@ -419,13 +419,26 @@ impl<'d, 'a> Editor<'d, 'a> {
 
     /// Replaces the items `range` of a sequence with `items`: an empty range
     /// inserts (before the item at `range.start`, above its head comments,
-    /// or at the end), empty `items` remove. New items copy the dash column
-    /// and offset of a neighbouring item.
+    /// or at the end); empty `items` remove the items' own lines (comments
+    /// above them stay). New items copy the dash column and offset of a
+    /// neighbouring item.
     pub fn replace_items(
         &mut self,
         seq: NodeId,
         range: Range<usize>,
         items: &[Value],
+    ) -> Result<(), EditError> {
+        self.replace_items_styled(seq, range, items, None)
+    }
+
+    /// [`Editor::replace_items`] with the dash-to-content offset of new
+    /// block items given (`-   a` is 4) instead of copied from a neighbour.
+    pub fn replace_items_styled(
+        &mut self,
+        seq: NodeId,
+        range: Range<usize>,
+        items: &[Value],
+        item_offset: Option<usize>,
     ) -> Result<(), EditError> {
         self.check(seq)?;
         if self.doc.kind(seq) != Kind::Seq {
@@ -438,9 +451,17 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
         if items.is_empty() {
             let indices: Vec<usize> = range.collect();
-            return self.remove_items(seq, &indices);
+            if self.doc.is_flow(seq) || indices.len() == n {
+                return self.remove_items(seq, &indices);
+            }
+            // The items' own lines: comment lines above them belong to
+            // what they were put next to.
+            for index in indices {
+                self.remove_item_lines(seq, index)?;
+            }
+            return Ok(());
         }
-        if range.start == n {
+        if range.start == n && (self.doc.is_flow(seq) || item_offset.is_none()) {
             return self.append_items(seq, items);
         }
         let src = self.doc.src();
@@ -489,7 +510,9 @@ impl<'d, 'a> Editor<'d, 'a> {
         let dash_col = self.col(dash);
         let mut layout = self.layout_near(seq);
         let content = self.doc.prop_start(reference);
-        if text::line_start(src, content) == text::line_start(src, dash) && content > dash {
+        if let Some(offset) = item_offset {
+            layout.item_offset = offset;
+        } else if text::line_start(src, content) == text::line_start(src, dash) && content > dash {
             layout.item_offset = self.col(content) - dash_col;
         }
         let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
@@ -504,9 +527,21 @@ impl<'d, 'a> Editor<'d, 'a> {
             let col = self.col(d);
             Ok(self.head_comment_start(ls, col, self.end_of_previous(&elements, i, col)))
         };
-        let start = before(range.start)?;
-        let end = if range.end < n {
-            before(range.end)?
+        let start = if range.start == n {
+            self.block_element_end(self.doc.range(current[n - 1]).1, dash_col)
+        } else if range.is_empty() {
+            // An insertion goes above the next item's head comments.
+            before(range.start)?
+        } else {
+            // A replacement starts at its first item's own line.
+            text::line_start(src, self.doc.dash_of(current[range.start]))
+        };
+        let end = if range.is_empty() {
+            start
+        } else if range.end < n {
+            let last_end =
+                self.block_element_end(self.doc.range(current[range.end - 1]).1, dash_col);
+            before(range.end)?.max(last_end)
         } else {
             self.block_element_end(self.doc.range(current[n - 1]).1, dash_col)
         };
@@ -526,14 +561,17 @@ impl<'d, 'a> Editor<'d, 'a> {
         Ok(())
     }
 
-    /// Inserts items given as raw text (lines of one item each, indented
-    /// relative to its dash) before the item at `index`, or at the end.
-    /// Restores items exactly as they were written.
-    pub fn insert_raw_items(
+    /// Inserts an item given as raw text (its lines, indented relative to
+    /// its dash) at position `index` of a block sequence, below the first
+    /// `comments_above` comment lines found there (the item's own head
+    /// comments, which stayed in place when it was taken out). Restores an
+    /// item exactly as it was written.
+    pub fn insert_raw_item(
         &mut self,
         seq: NodeId,
         index: usize,
-        raws: &[String],
+        raw: &str,
+        comments_above: usize,
     ) -> Result<(), EditError> {
         self.check(seq)?;
         let current = self.doc.items(seq);
@@ -545,31 +583,107 @@ impl<'d, 'a> Editor<'d, 'a> {
         let dash_col = self.col(self.doc.dash_of(reference));
         let nl = self.doc.newline();
         let mut body = String::new();
-        for raw in raws {
-            for line in raw.split('\n') {
-                let line = line.strip_suffix('\r').unwrap_or(line);
-                if !line.is_empty() {
-                    body.push_str(&" ".repeat(dash_col));
-                    body.push_str(line);
-                }
-                body.push_str(nl);
+        for line in raw.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if !line.is_empty() {
+                body.push_str(&" ".repeat(dash_col));
+                body.push_str(line);
             }
+            body.push_str(nl);
         }
-        let at = if index < current.len() {
+        let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
+        let mut at = if index < current.len() {
             let d = self.doc.dash_of(current[index]);
-            let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
             let floor = self.end_of_previous(&elements, index, dash_col);
             self.head_comment_start(text::line_start(src, d), dash_col, floor)
         } else {
             self.block_element_end(self.doc.range(current[index - 1]).1, dash_col)
         };
+        for _ in 0..comments_above {
+            if at < src.len() && text::line_kind(src, at) == LineKind::Comment {
+                at = text::next_line_start(src, at);
+            }
+        }
         self.insert_block(at, body, dash_col, true);
         Ok(())
     }
 
+    /// The comment lines directly above a block sequence item (its head
+    /// comments), which [`Editor::remove_item_lines`] leaves in place.
+    pub fn comment_lines_above(&self, seq: NodeId, index: usize) -> usize {
+        let current = self.doc.items(seq);
+        let Some(&item) = current.get(index) else {
+            return 0;
+        };
+        let src = self.doc.src();
+        let d = self.doc.dash_of(item);
+        let ls = text::line_start(src, d);
+        let col = self.col(d);
+        let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
+        let start = self.head_comment_start(ls, col, self.end_of_previous(&elements, index, col));
+        src[start..ls].matches('\n').count()
+    }
+
+    /// Removes the lines of one block sequence item (from its dash line to
+    /// its last line), leaving its head comments where they are.
+    pub fn remove_item_lines(&mut self, seq: NodeId, index: usize) -> Result<(), EditError> {
+        self.check(seq)?;
+        let Some(&item) = self
+            .doc
+            .items(seq)
+            .get(index)
+            .filter(|_| !self.doc.is_flow(seq))
+        else {
+            return Err(self.unsupported(seq, "no such block sequence item"));
+        };
+        let src = self.doc.src();
+        let d = self.doc.dash_of(item);
+        let ls = text::line_start(src, d);
+        if !src[ls..d].trim_start_matches(' ').is_empty() {
+            return Err(self.unsupported(item, "the item shares its line with another node"));
+        }
+        let end = self.block_element_end(self.doc.range(item).1, self.col(d));
+        self.push(ls, end, String::new());
+        Ok(())
+    }
+
+    /// Replaces a node's source text (a flow collection, a scalar) with
+    /// `text` as given.
+    pub fn replace_text(&mut self, node: NodeId, text: &str) -> Result<(), EditError> {
+        self.check(node)?;
+        let (start, end) = self.doc.range(node);
+        self.push(start, end, text.to_string());
+        Ok(())
+    }
+
+    /// The source text of a node (properties excluded).
+    pub fn raw_text(&self, node: NodeId) -> &'a str {
+        let (start, end) = self.doc.range(node);
+        &self.doc.src()[start..end]
+    }
+
+    /// A value as one line of flow text in this document's format (JSON for
+    /// JSON input).
+    pub fn flow_text(&self, value: &Value) -> String {
+        render::flow(value, self.flow_format())
+    }
+
+    /// Sets a scalar as a new value would be written (plain when safe, else
+    /// quoted), whatever its current style.
+    pub fn set_scalar_fresh(&mut self, node: NodeId, value: &str) -> Result<(), EditError> {
+        self.check(node)?;
+        let flow = self.doc.parent(node).is_some_and(|p| self.doc.is_flow(p));
+        let text = if self.json {
+            double_quoted(value)
+        } else {
+            super::scalar::yaml_string(value, flow)
+        };
+        self.replace_text(node, &text)
+    }
+
     /// The text of a block sequence item from its dash to its last line,
     /// with the dash column removed from every line: what
-    /// [`Editor::insert_raw_items`] puts back.
+    /// [`Editor::insert_raw_item`] puts back.
     pub fn raw_item(&self, item: NodeId) -> Option<String> {
         let src = self.doc.src();
         let dash = self.doc.dash_of(item);
