@@ -20,8 +20,8 @@ pub mod typed;
 
 use serde_json::{Map, Value};
 
-use crate::krm::{FileRef, Item, KrmResult, ResourceList, Severity};
-use crate::yaml::{Doc, Kind, NodeId, SeqIndent};
+use crate::krm::{Item, KrmResult, ResourceList, Severity};
+use crate::yaml::{Doc, Kind, NodeId};
 
 pub use configmap::valid_keys as configmap_keys;
 pub use model::*;
@@ -67,52 +67,10 @@ pub fn schema_json() -> String {
     text
 }
 
-const PATH_KEYS: [&str; 2] = [
-    "internal.config.kubernetes.io/path",
-    "config.kubernetes.io/path",
-];
-const INDEX_KEYS: [&str; 2] = [
-    "internal.config.kubernetes.io/index",
-    "config.kubernetes.io/index",
-];
-const SEQ_INDENT_KEY: &str = "internal.config.kubernetes.io/seqindent";
-
-/// An [`Item`] describing the functionConfig object, for results about it:
-/// apiVersion, kind, name, namespace and, when its annotations carry a path,
-/// the file (as items are read). It is not in `items`: `position` is 0.
+/// An [`Item`] describing the functionConfig object, for results about it
+/// (it is not in `items`: `position` is 0).
 pub fn config_item(doc: &Doc<'_>, node: NodeId) -> Item {
-    let text = |path: &[&str]| {
-        doc.path(node, path)
-            .and_then(|n| doc.scalar(n))
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let annotations = doc.path(node, &["metadata", "annotations"]);
-    let annotation = |keys: &[&str]| {
-        let map = annotations?;
-        keys.iter()
-            .find_map(|k| doc.get(map, k).and_then(|n| doc.scalar(n)))
-            .map(str::to_string)
-    };
-    let file = annotation(&PATH_KEYS).map(|path| FileRef {
-        path,
-        index: annotation(&INDEX_KEYS).and_then(|i| i.parse().ok()),
-    });
-    let seq_indent = annotation(&[SEQ_INDENT_KEY]).and_then(|s| match s.as_str() {
-        "wide" => Some(SeqIndent::Wide),
-        "compact" => Some(SeqIndent::Compact),
-        _ => None,
-    });
-    Item {
-        node,
-        position: 0,
-        api_version: text(&["apiVersion"]).unwrap_or_default(),
-        kind: text(&["kind"]).unwrap_or_default(),
-        name: text(&["metadata", "name"]).unwrap_or_default(),
-        namespace: text(&["metadata", "namespace"]),
-        file,
-        seq_indent,
-    }
+    Item::describe(doc, node, 0)
 }
 
 /// Reads the functionConfig of `list`, in any accepted form.

@@ -33,6 +33,43 @@ pub struct Item {
 }
 
 impl Item {
+    /// The item at `node` (a mapping): its identity, and its file and list
+    /// style as the orchestrator's annotations give them.
+    pub fn describe(doc: &Doc<'_>, node: NodeId, position: usize) -> Item {
+        let text = |path: &[&str]| {
+            doc.path(node, path)
+                .and_then(|n| doc.scalar(n))
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let annotations = doc.path(node, &["metadata", "annotations"]);
+        let annotation = |keys: &[&str]| {
+            let map = annotations?;
+            keys.iter()
+                .find_map(|k| doc.get(map, k).and_then(|n| doc.scalar(n)))
+                .map(str::to_string)
+        };
+        let file = annotation(&PATH_KEYS).map(|path| FileRef {
+            path,
+            index: annotation(&INDEX_KEYS).and_then(|i| i.parse().ok()),
+        });
+        let seq_indent = annotation(&[SEQ_INDENT_KEY]).and_then(|s| match s.as_str() {
+            "wide" => Some(SeqIndent::Wide),
+            "compact" => Some(SeqIndent::Compact),
+            _ => None,
+        });
+        Item {
+            node,
+            position,
+            api_version: text(&["apiVersion"]).unwrap_or_default(),
+            kind: text(&["kind"]).unwrap_or_default(),
+            name: text(&["metadata", "name"]).unwrap_or_default(),
+            namespace: text(&["metadata", "namespace"]),
+            file,
+            seq_indent,
+        }
+    }
+
     pub fn resource_ref(&self) -> ResourceRef {
         ResourceRef {
             api_version: self.api_version.clone(),
@@ -138,36 +175,5 @@ fn read_item(doc: &Doc<'_>, node: NodeId, position: usize) -> Result<Item, Envel
     if doc.kind(node) != Kind::Map {
         return Err(bad("is not an object"));
     }
-    let text = |path: &[&str]| {
-        doc.path(node, path)
-            .and_then(|n| doc.scalar(n))
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let annotations = doc.path(node, &["metadata", "annotations"]);
-    let annotation = |keys: &[&str]| {
-        let map = annotations?;
-        keys.iter()
-            .find_map(|k| doc.get(map, k).and_then(|n| doc.scalar(n)))
-            .map(str::to_string)
-    };
-    let file = annotation(&PATH_KEYS).map(|path| FileRef {
-        path,
-        index: annotation(&INDEX_KEYS).and_then(|i| i.parse().ok()),
-    });
-    let seq_indent = annotation(&[SEQ_INDENT_KEY]).and_then(|s| match s.as_str() {
-        "wide" => Some(SeqIndent::Wide),
-        "compact" => Some(SeqIndent::Compact),
-        _ => None,
-    });
-    Ok(Item {
-        node,
-        position,
-        api_version: text(&["apiVersion"]).unwrap_or_default(),
-        kind: text(&["kind"]).unwrap_or_default(),
-        name: text(&["metadata", "name"]).unwrap_or_default(),
-        namespace: text(&["metadata", "namespace"]),
-        file,
-        seq_indent,
-    })
+    Ok(Item::describe(doc, node, position))
 }
