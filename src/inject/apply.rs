@@ -76,6 +76,9 @@ pub struct Moved {
     /// Comment lines above it, left in place when it was taken out.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub comments: usize,
+    /// Blank or shallower comment lines below it, left in place too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub below: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -740,6 +743,7 @@ fn sync_env(
                     .ok_or_else(|| record_error("env", "an item to move cannot be read back"))?,
                 value: original[index].clone(),
                 comments: editor.comment_lines_above(list, index),
+                below: editor.lines_below(list, index),
             });
             editor.remove_item_lines(list, index)?;
         }
@@ -801,7 +805,7 @@ fn sync_env(
                     .next()
                     .copied()
                     .unwrap_or(middle_end);
-                editor.insert_raw_item(list, before, &m.raw, m.comments)?;
+                editor.insert_raw_item(list, before, &m.raw, m.comments, m.below)?;
             }
             (Some(pos), _, true) => {
                 record.moved.push(Moved {
@@ -811,6 +815,7 @@ fn sync_env(
                     })?,
                     value: original[index].clone(),
                     comments: editor.comment_lines_above(list, *pos),
+                    below: editor.lines_below(list, *pos),
                 });
                 remove_now.push(*pos);
             }

@@ -7,8 +7,6 @@ mod results;
 
 use std::io::{self, Read, Write};
 
-use serde_json::Value;
-
 use crate::yaml::{Doc, EditError, Editor, ParseError, ParseLimits, Patch, write_patched};
 
 pub use resource_list::{Envelope, EnvelopeError, Item, ResourceList};
@@ -64,10 +62,23 @@ pub enum InputError {
 
 /// Reads the whole input, refusing more than `limit` bytes or invalid UTF-8.
 pub fn read_input(reader: &mut impl Read, limit: usize) -> Result<String, InputError> {
+    // Read through a small buffer rather than `read_to_end`: a reader that
+    // is only `Read` (as `cli::run`'s stdin is) makes `read_to_end` zero the
+    // spare capacity it reads into, and the doubling buffer's spare
+    // capacity is up to half the input: resident memory for nothing.
     let mut bytes = Vec::new();
-    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > limit {
-        return Err(InputError::TooLarge { limit });
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if bytes.len() + n > limit {
+            return Err(InputError::TooLarge { limit });
+        }
+        bytes.extend_from_slice(&buf[..n]);
     }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
@@ -175,30 +186,87 @@ fn plan_output(
     results: &[KrmResult],
 ) -> Result<Vec<Patch>, EditError> {
     if list.envelope == Envelope::ResourceList && !results.is_empty() {
-        let values: Vec<Value> = results.iter().map(KrmResult::to_value).collect();
-        add_results(list, &mut editor, values)?;
+        add_results(list, &mut editor, results)?;
     }
     editor.into_patches()
 }
 
 /// Writes results into the envelope: appended to an existing `results`
 /// list (earlier functions' results stay), or as a new key at the end.
+/// Each result becomes a value only while it is rendered: thousands of
+/// results are held as their text, not as values.
 fn add_results(
     list: &ResourceList<'_, '_>,
     editor: &mut Editor<'_, '_>,
-    values: Vec<Value>,
+    results: &[KrmResult],
 ) -> Result<(), EditError> {
     let doc = list.doc;
     match doc.get(list.root, "results") {
-        Some(node) if doc.is_null(node) => editor.fill_null(node, &Value::Array(values)),
-        Some(node) if doc.kind(node) == crate::yaml::Kind::Seq => {
-            editor.append_items(node, &values)
+        Some(node) if !doc.is_null(node) && doc.kind(node) != crate::yaml::Kind::Seq => {
+            Err(EditError::Unsupported {
+                node,
+                path: "results".into(),
+                message: "results is not a list".into(),
+            })
         }
-        Some(node) => Err(EditError::Unsupported {
-            node,
-            path: "results".into(),
-            message: "results is not a list".into(),
-        }),
-        None => editor.insert_entry(list.root, "results", &Value::Array(values)),
+        _ => editor.append_to_list_from(
+            list.root,
+            "results",
+            results.iter().map(KrmResult::to_value),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::yaml::{Doc, Editor, ParseLimits, apply};
+
+    /// Appending from an iterator writes what appending the collected
+    /// values writes, whatever shape the list is in.
+    #[test]
+    fn results_render_lazily_as_they_would_at_once() {
+        let limits = ParseLimits {
+            max_depth: 64,
+            max_alias_expansion: 100,
+        };
+        let values = || {
+            (0..3).map(|i| {
+                json!({"message": format!("m{i}\nsecond line"), "severity": "info",
+                       "tags": {"n": i.to_string()}, "list": [1, {"a": "yes"}]})
+            })
+        };
+        let cases = [
+            "kind: ResourceList\nitems: []\n",
+            "kind: ResourceList\nitems:\n  - a: 1\n",
+            "kind: ResourceList\nitems: []\nresults:\n",
+            "kind: ResourceList\nitems: []\nresults: ~ # none yet\nfunctionConfig: {}\n",
+            "kind: ResourceList\nitems: []\nresults: null\r\n",
+            "kind: ResourceList\nresults:\n- message: earlier\n  severity: info\n# after\n",
+            "kind: ResourceList\nresults:\n  -   message: earlier\n",
+            "kind: ResourceList\nresults: []\n",
+            "kind: ResourceList\nresults: [{message: earlier}]\n",
+            "kind: ResourceList\nresults: [\n  {message: earlier}\n]\n",
+            "{\"kind\": \"ResourceList\", \"items\": []}\n",
+            "{\"kind\": \"ResourceList\", \"results\": null}\n",
+            "{\n  \"kind\": \"ResourceList\",\n  \"results\": [\n    {\"message\": \"x\"}\n  ]\n}\n",
+            "{kind: ResourceList, results: }\n",
+        ];
+        for src in cases {
+            let doc = Doc::parse(src, limits).unwrap();
+            let root = doc.documents()[0];
+            let mut at_once = Editor::new(&doc);
+            let collected: Vec<Value> = values().collect();
+            at_once.append_to_list(root, "results", &collected).unwrap();
+            let mut lazily = Editor::new(&doc);
+            lazily
+                .append_to_list_from(root, "results", values())
+                .unwrap();
+            let want = apply(src, &at_once.into_patches().unwrap());
+            let got = apply(src, &lazily.into_patches().unwrap());
+            assert_eq!(got, want, "{src}");
+            Doc::parse(&got, limits).unwrap();
+        }
     }
 }

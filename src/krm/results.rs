@@ -230,7 +230,25 @@ impl Results {
     /// info (kpt shows only the first lines), each by file, resource, field
     /// and message; equal keys keep the order they were found in.
     pub fn sorted(mut self) -> Vec<KrmResult> {
-        self.list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // Sorts indices, then moves the results into place: a stable sort
+        // of the results themselves would need scratch space for half of
+        // them (thousands, hundreds of bytes each).
+        let list = &mut self.list;
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        order.sort_by(|&a, &b| list[a].sort_key().cmp(&list[b].sort_key()));
+        // Position `i` takes the result at `order[i]`, cycle by cycle.
+        for start in 0..order.len() {
+            let mut cur = start;
+            while order[cur] != cur {
+                let next = order[cur];
+                order[cur] = cur;
+                if next == start {
+                    break;
+                }
+                list.swap(cur, next);
+                cur = next;
+            }
+        }
         self.list
     }
 }
@@ -253,4 +271,32 @@ pub fn stderr_summary(results: &[KrmResult]) -> String {
         let _ = writeln!(out, "  {}", r.summary_line());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place permutation gives what a stable sort of the results
+    /// gives: equal keys keep the order they were found in.
+    #[test]
+    fn sorted_is_a_stable_sort() {
+        let mut results = Results::default();
+        let mut reference = Vec::new();
+        let mut seed = 7u64;
+        for i in 0..500 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let severity =
+                [Severity::Info, Severity::Warning, Severity::Error][(seed >> 33) as usize % 3];
+            let mut r =
+                KrmResult::new(severity, format!("m{}", (seed >> 40) % 4)).tag("i", i.to_string());
+            if seed >> 50 & 1 == 0 {
+                r = r.field(format!("f{}", (seed >> 20) % 3));
+            }
+            results.push(r.clone());
+            reference.push(r);
+        }
+        reference.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        assert_eq!(results.sorted(), reference);
+    }
 }

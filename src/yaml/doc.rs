@@ -3,23 +3,31 @@
 //!
 //! The tree is built from saphyr-parser events. The parser's spans are only
 //! partly usable (see `yaml-engine.md` §8.5), so ranges are repaired here:
-//! columns count chars (converted through line and column), quoted scalars
-//! are rescanned for their closing quote, block scalars are located from
-//! their header, null values are placed after their indicator, and block
-//! collections end where their last child ends.
+//! columns count chars (converted through line and column, or taken from
+//! the char index when the text is ASCII), quoted scalars are rescanned for
+//! their closing quote, block scalars are located from their header, null
+//! values are placed after their indicator, and block collections end where
+//! their last child ends.
+//!
+//! Large ResourceLists are parsed in parallel (see `split.rs`); the result
+//! is the same arena, node for node, as the sequential parse.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 
 use super::text::{self, Lines};
 
 /// Index of a node in a [`Doc`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(u32);
+pub struct NodeId(pub(super) u32);
 
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
+/// The parent of the items of a chunk parsed on its own (`split.rs`): the
+/// `items` sequence, whose id is known only when the chunks are assembled.
+pub(super) const CHUNK_ROOT: u32 = u32::MAX - 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -41,33 +49,207 @@ pub enum Style {
     Flow,
 }
 
-const ANCHORED: u8 = 1;
-const SHARED: u8 = 2;
-const TAGGED: u8 = 4;
-const OWNED: u8 = 8;
-const MERGE: u8 = 16;
-const EMPTY: u8 = 32;
+/// A node's kind, style and flags in one byte: kind in bits 0–1, style in
+/// bits 2–4, then the flags below. Anchors and tags (rare) live in
+/// [`Props`].
+const KIND_MASK: u8 = 0b11;
+const STYLE_SHIFT: u32 = 2;
+const STYLE_MASK: u8 = 0b111;
+/// A scalar whose decoded value is not its source text: `data` indexes the
+/// owned values.
+pub(super) const OWNED: u8 = 1 << 5;
+const MERGE: u8 = 1 << 6;
+pub(super) const EMPTY: u8 = 1 << 7;
 
-/// One node, 24 bytes: scalars store the range of their decoded value in the
-/// source (or an index into the owned values), collections a slice of
-/// `children` (keys and values alternate in mappings).
-#[derive(Clone, Copy, Debug)]
-struct Node {
-    start: u32,
-    end: u32,
-    parent: u32,
-    a: u32,
-    b: u32,
-    kind: Kind,
-    style: Style,
-    flags: u8,
+const KINDS: [Kind; 4] = [Kind::Map, Kind::Seq, Kind::Scalar, Kind::Alias];
+const STYLES: [Style; 7] = [
+    Style::Plain,
+    Style::SingleQuoted,
+    Style::DoubleQuoted,
+    Style::Literal,
+    Style::Folded,
+    Style::Block,
+    Style::Flow,
+];
+
+pub(super) fn meta_of(kind: Kind, style: Style) -> u8 {
+    kind as u8 | ((style as u8) << STYLE_SHIFT)
 }
 
-#[derive(Debug)]
-struct Props {
+pub(super) fn kind_of(meta: u8) -> Kind {
+    KINDS[(meta & KIND_MASK) as usize]
+}
+
+pub(super) fn style_of(meta: u8) -> Style {
+    STYLES[((meta >> STYLE_SHIFT) & STYLE_MASK) as usize]
+}
+
+/// One node, 12 bytes (plus its meta byte, and 4 bytes of data for the
+/// nodes that have data, see [`has_data`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Node {
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) parent: u32,
+}
+
+/// Whether a node has a data word: for a collection, the index in
+/// `children` of its run (the child count, then the children; keys and
+/// values alternate in mappings); for an owned scalar, the index of its
+/// value; for an alias, its anchor. A scalar whose value is its source text
+/// (most nodes) has none: the value is `start..end` (plain) or the text
+/// between the quotes.
+pub(super) fn has_data(meta: u8) -> bool {
+    meta & KIND_MASK != Kind::Scalar as u8 || meta & OWNED != 0
+}
+
+/// Anchor and tag of a node that has either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Props {
     start: u32,
     anchor: usize,
     tag: Option<String>,
+    /// The anchor is used by some alias.
+    shared: bool,
+}
+
+/// The nodes of a parse. A chunk parsed on its own (`split.rs`) fills one
+/// of these too, with absolute byte offsets and chunk-local ids.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Arena {
+    pub(super) nodes: Vec<Node>,
+    pub(super) meta: Vec<u8>,
+    /// The data words of the nodes that have one, in node order; a node's
+    /// is found by its rank among them.
+    pub(super) data: Vec<u32>,
+    /// Per 64 nodes: which have data, and how many before them do
+    /// (built when the arena is complete).
+    pub(super) rank_bits: Vec<u64>,
+    pub(super) rank_base: Vec<u32>,
+    pub(super) children: Vec<NodeId>,
+    /// Decoded values that differ from their source text, back to back;
+    /// value `i` starts at `owned_at[i]` and ends where the next starts.
+    pub(super) owned: String,
+    pub(super) owned_at: Vec<u32>,
+    pub(super) props: HashMap<u32, Props>,
+    pub(super) anchors: HashMap<usize, NodeId>,
+    pub(super) documents: Vec<NodeId>,
+}
+
+impl Arena {
+    pub(super) fn with_capacity(nodes: usize) -> Arena {
+        Arena {
+            nodes: Vec::with_capacity(nodes),
+            meta: Vec::with_capacity(nodes),
+            data: Vec::with_capacity(nodes / 3),
+            children: Vec::with_capacity(nodes + nodes / 4),
+            ..Arena::default()
+        }
+    }
+
+    /// An empty arena with room for the nodes of `len` bytes of text, more
+    /// than typical (room never written costs no memory).
+    pub(super) fn for_text(len: usize) -> Arena {
+        let nodes = len / 8 + 64;
+        Arena {
+            nodes: Vec::with_capacity(nodes),
+            meta: Vec::with_capacity(nodes),
+            data: Vec::with_capacity(nodes / 2),
+            children: Vec::with_capacity(nodes + nodes / 2),
+            owned: String::with_capacity(len / 16),
+            owned_at: Vec::with_capacity(len / 256),
+            ..Arena::default()
+        }
+    }
+
+    /// Builds the index that finds a node's data word; once the nodes are
+    /// all there.
+    pub(super) fn index_data(&mut self) {
+        let blocks = self.meta.len().div_ceil(64);
+        self.rank_bits = Vec::with_capacity(blocks);
+        self.rank_base = Vec::with_capacity(blocks);
+        let mut count = 0u32;
+        for block in self.meta.chunks(64) {
+            let mut bits = 0u64;
+            for (i, &m) in block.iter().enumerate() {
+                bits |= u64::from(has_data(m)) << i;
+            }
+            self.rank_bits.push(bits);
+            self.rank_base.push(count);
+            count += bits.count_ones();
+        }
+        debug_assert_eq!(count as usize, self.data.len());
+    }
+
+    /// The data word of a node that has one.
+    pub(super) fn data_of(&self, id: u32) -> u32 {
+        let block = (id >> 6) as usize;
+        let below = self.rank_bits[block] & ((1u64 << (id & 63)) - 1);
+        self.data[self.rank_base[block] as usize + below.count_ones() as usize]
+    }
+
+    /// The children of a collection.
+    pub(super) fn children_of(&self, id: u32) -> &[NodeId] {
+        self.run(self.data_of(id))
+    }
+
+    pub(super) fn kind(&self, id: u32) -> Kind {
+        kind_of(self.meta[id as usize])
+    }
+
+    /// The children run of a collection.
+    pub(super) fn run(&self, data: u32) -> &[NodeId] {
+        let at = data as usize;
+        let count = self.children[at].0 as usize;
+        &self.children[at + 1..at + 1 + count]
+    }
+
+    pub(super) fn owned_value(&self, index: u32) -> &str {
+        let i = index as usize;
+        let start = self.owned_at[i] as usize;
+        let end = self
+            .owned_at
+            .get(i + 1)
+            .map_or(self.owned.len(), |&e| e as usize);
+        &self.owned[start..end]
+    }
+
+    pub(super) fn prop_start(&self, id: u32) -> usize {
+        if self.props.is_empty() {
+            return self.nodes[id as usize].start as usize;
+        }
+        self.props
+            .get(&id)
+            .map_or(self.nodes[id as usize].start as usize, |p| p.start as usize)
+    }
+
+    /// Position of the `-` introducing a block sequence item.
+    pub(super) fn dash_of(&self, src: &str, item: u32) -> usize {
+        let bytes = src.as_bytes();
+        let mut pos = self.prop_start(item);
+        loop {
+            let ls = text::line_start(src, pos);
+            if let Some(i) = bytes[ls..pos]
+                .iter()
+                .rposition(|&b| b != b' ' && b != b'\t')
+            {
+                return ls + i;
+            }
+            if ls == 0 {
+                return pos;
+            }
+            // The content starts on a later line than its dash: walk up over
+            // blank and comment lines to the dash line.
+            let mut prev = text::line_start(src, ls - 1);
+            while prev > 0 && text::line_kind(src, prev) != text::LineKind::Content {
+                prev = text::line_start(src, prev - 1);
+            }
+            pos = prev + text::indent_of(src, prev);
+            if bytes.get(pos) == Some(&b'-') {
+                return pos;
+            }
+        }
+    }
 }
 
 /// Limits applied while parsing, against hostile input.
@@ -92,18 +274,17 @@ pub struct ParseError {
 #[derive(Debug)]
 pub struct Doc<'a> {
     src: &'a str,
-    lines: Lines,
-    nodes: Vec<Node>,
-    children: Vec<NodeId>,
-    owned: Vec<String>,
-    props: HashMap<u32, Props>,
-    anchors: HashMap<usize, NodeId>,
-    documents: Vec<NodeId>,
+    arena: Arena,
+    /// Built when first needed (positions in messages): offsets come from
+    /// the parser's char index when the text is ASCII.
+    lines: OnceLock<Lines>,
     newline: &'static str,
 }
 
 struct Frame<'a> {
     node: u32,
+    /// Where the node's data word (its run) goes.
+    slot: usize,
     is_map: bool,
     children: Vec<NodeId>,
     keys: Vec<Cow<'a, str>>,
@@ -116,43 +297,60 @@ const KEY_SET_THRESHOLD: usize = 32;
 impl<'a> Doc<'a> {
     /// Parses a whole stream. Errors carry the line and column.
     pub fn parse(src: &'a str, limits: ParseLimits) -> Result<Doc<'a>, ParseError> {
-        if src.len() >= NONE as usize {
+        Doc::parse_with(src, limits, true)
+    }
+
+    /// [`Doc::parse`] without the parallel split of large ResourceLists:
+    /// the reference the split is tested against.
+    #[doc(hidden)]
+    pub fn parse_sequential(src: &'a str, limits: ParseLimits) -> Result<Doc<'a>, ParseError> {
+        Doc::parse_with(src, limits, false)
+    }
+
+    fn parse_with(src: &'a str, limits: ParseLimits, split: bool) -> Result<Doc<'a>, ParseError> {
+        let mut doc = Doc {
+            src,
+            arena: Arena::default(),
+            lines: OnceLock::new(),
+            newline: text::newline_of(src),
+        };
+        if src.len() >= CHUNK_ROOT as usize {
             return Err(ParseError {
                 line: 1,
                 column: 1,
                 message: "input larger than 4 GiB".into(),
             });
         }
-        let lines = Lines::new(src);
-        let mut doc = Doc {
-            src,
-            nodes: Vec::with_capacity(src.len() / 12),
-            children: Vec::with_capacity(src.len() / 12),
-            owned: Vec::new(),
-            props: HashMap::new(),
-            anchors: HashMap::new(),
-            documents: Vec::new(),
-            newline: text::newline_of(src),
-            lines,
-        };
         if let Some(cr) = text::has_bare_cr(src) {
             return Err(doc.error_at(
                 cr,
                 "carriage return without line feed (only LF and CRLF line breaks are supported)",
             ));
         }
-        Builder {
-            doc: &mut doc,
-            stack: Vec::new(),
-            free: Vec::new(),
-            cursor: 0,
-            aliased: HashSet::new(),
-            alias_total: 0,
-            sizes: HashMap::new(),
-            limits,
+        if split && let Some(arena) = super::split::parse(src, limits) {
+            doc.arena = arena;
+            return Ok(doc);
         }
-        .run()?;
+        doc.arena = Arena::with_capacity(src.len() / 12);
+        let offsets = Offsets::new(src, 0, src.len(), true);
+        Builder::new(
+            src,
+            &mut doc.arena,
+            &offsets,
+            limits,
+            Mode::Whole(&doc.lines),
+        )
+        .run(src)?;
+        doc.arena.index_data();
+        if let Some(lines) = offsets.into_lines() {
+            let _ = doc.lines.set(lines);
+        }
         Ok(doc)
+    }
+
+    #[cfg(test)]
+    pub(super) fn arena(&self) -> &Arena {
+        &self.arena
     }
 
     pub fn src(&self) -> &'a str {
@@ -161,7 +359,7 @@ impl<'a> Doc<'a> {
 
     /// Root nodes, one per document of the stream.
     pub fn documents(&self) -> &[NodeId] {
-        &self.documents
+        &self.arena.documents
     }
 
     pub fn newline(&self) -> &'static str {
@@ -169,15 +367,27 @@ impl<'a> Doc<'a> {
     }
 
     fn n(&self, id: NodeId) -> &Node {
-        &self.nodes[id.0 as usize]
+        &self.arena.nodes[id.0 as usize]
+    }
+
+    fn meta(&self, id: NodeId) -> u8 {
+        self.arena.meta[id.0 as usize]
+    }
+
+    fn props(&self, id: NodeId) -> Option<&Props> {
+        if self.arena.props.is_empty() {
+            None
+        } else {
+            self.arena.props.get(&id.0)
+        }
     }
 
     pub fn kind(&self, id: NodeId) -> Kind {
-        self.n(id).kind
+        kind_of(self.meta(id))
     }
 
     pub fn style(&self, id: NodeId) -> Style {
-        self.n(id).style
+        style_of(self.meta(id))
     }
 
     /// Byte range of the node's content (properties excluded).
@@ -188,9 +398,7 @@ impl<'a> Doc<'a> {
 
     /// Start of the node including its anchor and tag.
     pub fn prop_start(&self, id: NodeId) -> usize {
-        self.props
-            .get(&id.0)
-            .map_or(self.n(id).start as usize, |p| p.start as usize)
+        self.arena.prop_start(id.0)
     }
 
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
@@ -199,45 +407,48 @@ impl<'a> Doc<'a> {
     }
 
     pub fn is_flow(&self, id: NodeId) -> bool {
-        self.n(id).style == Style::Flow
+        self.style(id) == Style::Flow
     }
 
     /// True for a null scalar written as nothing at all (`key:`).
     pub fn is_empty_scalar(&self, id: NodeId) -> bool {
-        self.n(id).flags & EMPTY != 0
+        self.meta(id) & EMPTY != 0
     }
 
     pub fn is_tagged(&self, id: NodeId) -> bool {
-        self.n(id).flags & TAGGED != 0
+        self.props(id).is_some_and(|p| p.tag.is_some())
     }
 
     pub fn tag(&self, id: NodeId) -> Option<&str> {
-        self.props.get(&id.0).and_then(|p| p.tag.as_deref())
+        self.props(id).and_then(|p| p.tag.as_deref())
     }
 
     /// True when the node carries an anchor that some alias refers to.
     pub fn is_shared(&self, id: NodeId) -> bool {
-        self.n(id).flags & SHARED != 0
+        self.props(id).is_some_and(|p| p.shared)
     }
 
     /// True for a mapping holding a `<<` merge key.
     pub fn has_merge_key(&self, id: NodeId) -> bool {
-        self.n(id).flags & MERGE != 0
+        self.meta(id) & MERGE != 0
     }
 
     /// The node an alias refers to.
     pub fn alias_target(&self, id: NodeId) -> Option<NodeId> {
-        let n = self.n(id);
-        (n.kind == Kind::Alias)
-            .then(|| self.anchors.get(&(n.a as usize)).copied())
+        (self.kind(id) == Kind::Alias)
+            .then(|| {
+                self.arena
+                    .anchors
+                    .get(&(self.arena.data_of(id.0) as usize))
+                    .copied()
+            })
             .flatten()
     }
 
     /// Children of a collection; keys and values alternate in mappings.
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        let n = self.n(id);
-        match n.kind {
-            Kind::Map | Kind::Seq => &self.children[n.a as usize..(n.a + n.b) as usize],
+        match self.kind(id) {
+            Kind::Map | Kind::Seq => self.arena.children_of(id.0),
             _ => &[],
         }
     }
@@ -245,7 +456,7 @@ impl<'a> Doc<'a> {
     /// Items of a sequence (empty for other nodes).
     pub fn items(&self, id: NodeId) -> &[NodeId] {
         if self.kind(id) == Kind::Seq {
-            self.children(id)
+            self.arena.children_of(id.0)
         } else {
             &[]
         }
@@ -254,7 +465,7 @@ impl<'a> Doc<'a> {
     /// `(key, value)` pairs of a mapping.
     pub fn entries(&self, id: NodeId) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
         let kids = if self.kind(id) == Kind::Map {
-            self.children(id)
+            self.arena.children_of(id.0)
         } else {
             &[]
         };
@@ -282,63 +493,48 @@ impl<'a> Doc<'a> {
 
     /// The decoded text of a scalar.
     pub fn scalar(&self, id: NodeId) -> Option<&str> {
-        let n = self.n(id);
-        if n.kind != Kind::Scalar {
+        let meta = self.meta(id);
+        if kind_of(meta) != Kind::Scalar {
             return None;
         }
-        if n.flags & OWNED != 0 {
-            Some(&self.owned[n.a as usize])
+        if meta & OWNED != 0 {
+            Some(self.arena.owned_value(self.arena.data_of(id.0)))
         } else {
-            self.src.get(n.a as usize..(n.a + n.b) as usize)
+            let n = self.n(id);
+            let (start, end) = source_value(style_of(meta), n.start as usize, n.end as usize);
+            self.src.get(start..end)
         }
     }
 
     /// A null scalar: empty, `~` or `null` in plain style, or `!!null`.
     pub fn is_null(&self, id: NodeId) -> bool {
-        let n = self.n(id);
-        n.kind == Kind::Scalar
+        self.kind(id) == Kind::Scalar
             && (self.tag(id) == Some("tag:yaml.org,2002:null")
-                || (n.style == Style::Plain
+                || (self.style(id) == Style::Plain
                     && self.tag(id).is_none()
                     && matches!(self.scalar(id), Some("" | "~" | "null" | "Null" | "NULL"))))
     }
 
+    fn lines(&self) -> &Lines {
+        self.lines.get_or_init(|| Lines::new(self.src))
+    }
+
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        self.lines.line_col(self.src, offset)
+        self.lines().line_col(self.src, offset)
     }
 
     pub fn line_count(&self) -> usize {
-        self.lines.count()
+        self.lines().count()
     }
 
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.arena.nodes.len()
     }
 
     /// Position of the `-` introducing a block sequence item.
     pub fn dash_of(&self, item: NodeId) -> usize {
-        let src = self.src.as_bytes();
-        let mut pos = self.prop_start(item);
-        loop {
-            let ls = text::line_start(self.src, pos);
-            if let Some(i) = src[ls..pos].iter().rposition(|&b| b != b' ' && b != b'\t') {
-                return ls + i;
-            }
-            if ls == 0 {
-                return pos;
-            }
-            // The content starts on a later line than its dash: walk up over
-            // blank and comment lines to the dash line.
-            let mut prev = text::line_start(self.src, ls - 1);
-            while prev > 0 && text::line_kind(self.src, prev) != text::LineKind::Content {
-                prev = text::line_start(self.src, prev - 1);
-            }
-            pos = prev + text::indent_of(self.src, prev);
-            if src.get(pos) == Some(&b'-') {
-                return pos;
-            }
-        }
+        self.arena.dash_of(self.src, item.0)
     }
 
     /// Position right after the `:` that follows a mapping key.
@@ -386,17 +582,19 @@ impl<'a> Doc<'a> {
     pub fn edit_hazard(&self, id: NodeId) -> Option<(NodeId, Hazard)> {
         let mut cur = Some(id);
         while let Some(n) = cur {
-            let node = self.n(n);
-            if node.kind == Kind::Alias {
+            let meta = self.meta(n);
+            let kind = kind_of(meta);
+            if kind == Kind::Alias {
                 return Some((n, Hazard::Alias));
             }
-            if node.flags & SHARED != 0 {
+            let props = self.props(n);
+            if props.is_some_and(|p| p.shared) {
                 return Some((n, Hazard::SharedAnchor));
             }
-            if node.flags & MERGE != 0 {
+            if meta & MERGE != 0 {
                 return Some((n, Hazard::MergeKey));
             }
-            if node.flags & TAGGED != 0 && node.kind != Kind::Scalar {
+            if props.is_some_and(|p| p.tag.is_some()) && kind != Kind::Scalar {
                 return Some((n, Hazard::Tagged));
             }
             cur = self.parent(n);
@@ -411,6 +609,16 @@ impl<'a> Doc<'a> {
             column,
             message: message.into(),
         }
+    }
+}
+
+/// The part of a scalar's source that is its value when the value is its
+/// source text: all of it when plain, the text between the quotes when
+/// quoted.
+fn source_value(style: Style, start: usize, end: usize) -> (usize, usize) {
+    match style {
+        Style::SingleQuoted | Style::DoubleQuoted if end > start + 1 => (start + 1, end - 1),
+        _ => (start, end),
     }
 }
 
@@ -434,8 +642,78 @@ impl Hazard {
     }
 }
 
-struct Builder<'d, 'a> {
-    doc: &'d mut Doc<'a>,
+/// Conversion of parser markers (relative to the text the parser reads,
+/// which starts at `base` in the source) to byte offsets in the source.
+pub(super) struct Offsets {
+    base: usize,
+    /// The text is ASCII: a marker's char index is its byte offset.
+    by_index: bool,
+    /// Line starts, needed when the text is not ASCII (and kept in debug
+    /// builds to check the char index against).
+    lines: Option<Lines>,
+}
+
+impl Offsets {
+    /// Offsets for `src[start..end]`; `whole` when that is all of `src`
+    /// (line 1 then starts after a BOM).
+    pub(super) fn new(src: &str, start: usize, end: usize, whole: bool) -> Offsets {
+        let by_index = src[start..end].is_ascii();
+        let lines = (!by_index || cfg!(debug_assertions)).then(|| {
+            if whole {
+                Lines::new(src)
+            } else {
+                Lines::of_range(src, start, end)
+            }
+        });
+        Offsets {
+            base: start,
+            by_index,
+            lines,
+        }
+    }
+
+    fn offset(&self, src: &str, m: Marker) -> usize {
+        if self.by_index {
+            let at = (self.base + m.index()).min(src.len());
+            #[cfg(debug_assertions)]
+            if let Some(lines) = &self.lines {
+                debug_assert_eq!(at, lines.offset(src, m.line(), m.col()), "{m:?}");
+            }
+            return at;
+        }
+        match &self.lines {
+            Some(lines) => lines.offset(src, m.line(), m.col()),
+            None => src.len(),
+        }
+    }
+
+    /// The line starts, when built for a whole text that is not ASCII.
+    fn into_lines(self) -> Option<Lines> {
+        if self.by_index { None } else { self.lines }
+    }
+}
+
+/// What a [`Builder`] parses.
+pub(super) enum Mode<'l> {
+    /// A whole stream: errors carry positions (computed with these lines).
+    Whole(&'l OnceLock<Lines>),
+    /// The root of a ResourceList with a placeholder for its items, or a
+    /// chunk of the items (`split.rs`): anything unusual (anchors, aliases,
+    /// tags, document markers) is an error, and errors carry no position
+    /// (the sequential parse then says what is wrong).
+    Plain,
+    /// A chunk of items: the stream's root sequence stands for `items`
+    /// (its items get [`CHUNK_ROOT`] as their parent). `next_dash` is the
+    /// dash of the next chunk's first item when the chunk was extended with
+    /// it: its null item (which must sit right after that dash) is dropped.
+    Chunk { next_dash: Option<usize> },
+}
+
+pub(super) struct Builder<'b, 'a> {
+    src: &'a str,
+    arena: &'b mut Arena,
+    offsets: &'b Offsets,
+    mode: Mode<'b>,
     stack: Vec<Frame<'a>>,
     free: Vec<Vec<NodeId>>,
     cursor: usize,
@@ -443,55 +721,131 @@ struct Builder<'d, 'a> {
     alias_total: u64,
     sizes: HashMap<usize, u64>,
     limits: ParseLimits,
+    /// Extra nesting above the stack (the root mapping of a chunk's items).
+    depth_offset: usize,
+    chunk_root_seen: bool,
+    /// The items of a chunk, when its root sequence has closed.
+    pub(super) chunk_items: Vec<NodeId>,
 }
 
-impl<'a> Builder<'_, 'a> {
-    fn run(mut self) -> Result<(), ParseError> {
-        let src = self.doc.src;
-        let mut parser = Parser::new_from_str(src).keep_tags(true);
+impl<'b, 'a> Builder<'b, 'a> {
+    pub(super) fn new(
+        src: &'a str,
+        arena: &'b mut Arena,
+        offsets: &'b Offsets,
+        limits: ParseLimits,
+        mode: Mode<'b>,
+    ) -> Self {
+        let depth_offset = usize::from(matches!(mode, Mode::Chunk { .. }));
+        Builder {
+            src,
+            arena,
+            offsets,
+            mode,
+            stack: Vec::new(),
+            free: Vec::new(),
+            cursor: 0,
+            aliased: HashSet::new(),
+            alias_total: 0,
+            sizes: HashMap::new(),
+            limits,
+            depth_offset,
+            chunk_root_seen: false,
+            chunk_items: Vec::new(),
+        }
+    }
+
+    /// Where the parse starts scanning for what precedes the first node
+    /// (the sequential parse's position at that point).
+    pub(super) fn with_cursor(mut self, cursor: usize) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Parses `input` (all of `src`, or a part of it the offsets were made
+    /// for). Returns the items of a chunk.
+    pub(super) fn run(mut self, input: &'a str) -> Result<Vec<NodeId>, ParseError> {
+        let mut parser = Parser::new_from_str(input).keep_tags(true);
         while let Some(event) = parser.next_event() {
-            let (event, span) = event.map_err(|e| {
-                let m = e.marker();
-                ParseError {
-                    line: m.line(),
-                    column: m.col() + 1,
-                    message: e.info().to_string(),
+            let (event, span) = event.map_err(|e| match self.mode {
+                Mode::Whole(_) => {
+                    let m = e.marker();
+                    ParseError {
+                        line: m.line(),
+                        column: m.col() + 1,
+                        message: e.info().to_string(),
+                    }
                 }
+                _ => self.bail(),
             })?;
             match event {
                 Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-                Event::DocumentStart(_) | Event::DocumentEnd => {}
+                Event::DocumentStart(explicit) => {
+                    if explicit && !self.is_whole() {
+                        return Err(self.bail());
+                    }
+                }
+                Event::DocumentEnd => {}
                 Event::Scalar(value, style, anchor, tag) => {
-                    self.scalar(value, style, anchor, tag.map(|t| t.into_owned()), span)?;
+                    self.scalar(value, style, anchor, tag, span)?;
                 }
                 Event::Alias(id) => self.alias(id, span)?,
-                Event::MappingStart(anchor, tag) => {
-                    self.open(true, anchor, tag.map(|t| t.into_owned()), span)?;
-                }
-                Event::SequenceStart(anchor, tag) => {
-                    self.open(false, anchor, tag.map(|t| t.into_owned()), span)?;
-                }
+                Event::MappingStart(anchor, tag) => self.open(true, anchor, tag, span)?,
+                Event::SequenceStart(anchor, tag) => self.open(false, anchor, tag, span)?,
                 Event::MappingEnd | Event::SequenceEnd => self.close(span)?,
             }
         }
-        for (id, node) in self.doc.nodes.iter_mut().enumerate() {
-            if node.flags & ANCHORED != 0 {
-                let anchor = self.doc.props.get(&(id as u32)).map_or(0, |p| p.anchor);
-                if self.aliased.contains(&anchor) {
-                    node.flags |= SHARED;
+        if !self.aliased.is_empty() {
+            for props in self.arena.props.values_mut() {
+                if props.anchor != 0 && self.aliased.contains(&props.anchor) {
+                    props.shared = true;
                 }
             }
         }
-        Ok(())
+        Ok(std::mem::take(&mut self.chunk_items))
     }
 
-    fn offset(&self, m: saphyr_parser::Marker) -> usize {
-        self.doc.lines.offset(self.doc.src, m.line(), m.col())
+    fn is_whole(&self) -> bool {
+        matches!(self.mode, Mode::Whole(_))
     }
 
-    fn push(&mut self, node: Node) -> NodeId {
-        let id = self.doc.nodes.len() as u32;
-        self.doc.nodes.push(node);
+    /// The error of a split parse that gives up (the sequential parse
+    /// follows and reports any real error).
+    fn bail(&self) -> ParseError {
+        ParseError {
+            line: 0,
+            column: 0,
+            message: "not split".into(),
+        }
+    }
+
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> ParseError {
+        match self.mode {
+            Mode::Whole(lines) => {
+                let lines = lines.get_or_init(|| Lines::new(self.src));
+                let (line, column) = lines.line_col(self.src, offset);
+                ParseError {
+                    line,
+                    column,
+                    message: message.into(),
+                }
+            }
+            _ => self.bail(),
+        }
+    }
+
+    fn offset(&self, m: Marker) -> usize {
+        self.offsets.offset(self.src, m)
+    }
+
+    /// Adds a node, with its data word when it has one.
+    fn push(&mut self, node: Node, meta: u8, data: u32) -> NodeId {
+        let id = self.arena.nodes.len() as u32;
+        self.arena.nodes.push(node);
+        self.arena.meta.push(meta);
+        if has_data(meta) {
+            self.arena.data.push(data);
+        }
         NodeId(id)
     }
 
@@ -505,20 +859,16 @@ impl<'a> Builder<'_, 'a> {
         if anchor == 0 && tag.is_none() {
             return;
         }
-        let node = &mut self.doc.nodes[id.0 as usize];
         if anchor != 0 {
-            node.flags |= ANCHORED;
-            self.doc.anchors.insert(anchor, id);
+            self.arena.anchors.insert(anchor, id);
         }
-        if tag.is_some() {
-            node.flags |= TAGGED;
-        }
-        self.doc.props.insert(
+        self.arena.props.insert(
             id.0,
             Props {
                 start: start as u32,
                 anchor,
                 tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                shared: false,
             },
         );
     }
@@ -539,22 +889,25 @@ impl<'a> Builder<'_, 'a> {
         value: Cow<'a, str>,
         style: ScalarStyle,
         anchor: usize,
-        tag: Option<saphyr_parser::Tag>,
+        tag: Option<Cow<'a, saphyr_parser::Tag>>,
         span: Span,
     ) -> Result<(), ParseError> {
-        let src = self.doc.src;
-        let base = self.offset(span.start);
+        let src = self.src;
         let has_props = anchor != 0 || tag.is_some();
+        if !self.is_whole() && (has_props || self.stack.is_empty()) {
+            return Err(self.bail());
+        }
+        let base = self.offset(span.start);
         let content = if has_props {
             text::skip_properties(src, base)
         } else {
             base
         };
-        let mut flags = 0;
+        let mut meta = 0;
         let (style, start, end) = match style {
             ScalarStyle::Plain => {
                 if value.is_empty() && span.start.index() == span.end.index() {
-                    flags |= EMPTY;
+                    meta |= EMPTY;
                     let at = self.empty_position(base, has_props);
                     (Style::Plain, at, at)
                 } else {
@@ -590,20 +943,25 @@ impl<'a> Builder<'_, 'a> {
                 (style, header, block_end(src, header, next))
             }
         };
-        // Keep a range into the source when the decoded value is the source
-        // text (plain one-liners, quoted without escapes): the parser hands
-        // every scalar over as its own allocation.
-        let inner = match style {
-            Style::Plain => src.get(start..end),
+        // No copy when the decoded value is the source text (plain
+        // one-liners, quoted without escapes): the range says where it is.
+        let candidate = match style {
+            Style::Plain => Some((start, end)),
             Style::SingleQuoted | Style::DoubleQuoted if end > start + 1 => {
-                src.get(start + 1..end - 1)
+                Some((start + 1, end - 1))
             }
             _ => None,
         };
-        let in_src: Option<&'a str> = match &value {
-            Cow::Borrowed(s) if is_within(src, s) => Some(*s),
-            v => inner.filter(|t| *t == v.as_ref()),
-        };
+        let in_src: Option<&'a str> = candidate.and_then(|(vs, ve)| {
+            let text = src.get(vs..ve)?;
+            let same = match &value {
+                Cow::Borrowed(s) if is_within(src, s) => {
+                    (s.as_ptr() == text.as_ptr() && s.len() == text.len()) || text == *s
+                }
+                v => text == v.as_ref(),
+            };
+            same.then_some(text)
+        });
         if self.expecting_key() {
             let key = match in_src {
                 Some(t) => Cow::Borrowed(t),
@@ -611,30 +969,23 @@ impl<'a> Builder<'_, 'a> {
             };
             self.check_key(key, style, start)?;
         }
-        let (a, b) = match in_src {
-            Some(s) => (
-                (s.as_ptr() as usize - src.as_ptr() as usize) as u32,
-                s.len() as u32,
-            ),
+        let data = match in_src {
+            Some(_) => 0,
             None => {
-                flags |= OWNED;
-                let mut v = value.into_owned();
-                v.shrink_to_fit();
-                self.doc.owned.push(v);
-                ((self.doc.owned.len() - 1) as u32, 0)
+                meta |= OWNED;
+                let index = self.arena.owned_at.len() as u32;
+                self.arena.owned_at.push(self.arena.owned.len() as u32);
+                self.arena.owned.push_str(&value);
+                index
             }
         };
-        let id = self.push(Node {
+        let node = Node {
             start: start as u32,
             end: end as u32,
             parent: self.parent_id(),
-            a,
-            b,
-            kind: Kind::Scalar,
-            style,
-            flags,
-        });
-        self.record_props(id, base.min(start), anchor, tag);
+        };
+        let id = self.push(node, meta | meta_of(Kind::Scalar, style), data);
+        self.record_props(id, base.min(start), anchor, tag.map(Cow::into_owned));
         if anchor != 0 {
             self.sizes.insert(anchor, 1);
         }
@@ -646,7 +997,7 @@ impl<'a> Builder<'_, 'a> {
     /// Where an empty (null) scalar sits: right after the `:` or `-` that
     /// introduces it.
     fn empty_position(&self, base: usize, has_props: bool) -> usize {
-        let src = self.doc.src;
+        let src = self.src;
         if has_props {
             return text::skip_properties(src, base).min(src.len());
         }
@@ -673,16 +1024,14 @@ impl<'a> Builder<'_, 'a> {
             return Ok(());
         };
         if style == Style::Plain && key.as_ref() == "<<" {
-            self.doc.nodes[frame.node as usize].flags |= MERGE;
+            self.arena.meta[frame.node as usize] |= MERGE;
         }
         let dup = match &frame.key_set {
             Some(set) => set.contains(key.as_ref()),
             None => frame.keys.contains(&key),
         };
         if dup {
-            return Err(self
-                .doc
-                .error_at(at, format!("duplicate mapping key {key:?}")));
+            return Err(self.error_at(at, format!("duplicate mapping key {key:?}")));
         }
         match &mut frame.key_set {
             Some(set) => {
@@ -699,16 +1048,17 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn alias(&mut self, anchor: usize, span: Span) -> Result<(), ParseError> {
+        if !self.is_whole() {
+            return Err(self.bail());
+        }
         let start = self.offset(span.start);
         if self.expecting_key() {
-            return Err(self
-                .doc
-                .error_at(start, "an alias as a mapping key is not supported"));
+            return Err(self.error_at(start, "an alias as a mapping key is not supported"));
         }
         let size = self.sizes.get(&anchor).copied().unwrap_or(1);
         self.alias_total = self.alias_total.saturating_add(size);
         if self.alias_total > self.limits.max_alias_expansion {
-            return Err(self.doc.error_at(
+            return Err(self.error_at(
                 start,
                 format!(
                     "aliases expand to more than {} nodes (an alias bomb?)",
@@ -718,16 +1068,12 @@ impl<'a> Builder<'_, 'a> {
         }
         self.aliased.insert(anchor);
         let end = self.offset(span.end).max(start);
-        let id = self.push(Node {
+        let node = Node {
             start: start as u32,
             end: end as u32,
             parent: self.parent_id(),
-            a: anchor as u32,
-            b: 0,
-            kind: Kind::Alias,
-            style: Style::Plain,
-            flags: 0,
-        });
+        };
+        let id = self.push(node, meta_of(Kind::Alias, Style::Plain), anchor as u32);
         self.cursor = end.max(self.cursor);
         self.add_child(id, size);
         Ok(())
@@ -737,18 +1083,37 @@ impl<'a> Builder<'_, 'a> {
         &mut self,
         is_map: bool,
         anchor: usize,
-        tag: Option<saphyr_parser::Tag>,
+        tag: Option<Cow<'a, saphyr_parser::Tag>>,
         span: Span,
     ) -> Result<(), ParseError> {
-        let src = self.doc.src;
+        if !self.is_whole() && (anchor != 0 || tag.is_some()) {
+            return Err(self.bail());
+        }
+        if matches!(self.mode, Mode::Chunk { .. }) && self.stack.is_empty() {
+            // The chunk's own root sequence stands for `items`.
+            if is_map || self.chunk_root_seen {
+                return Err(self.bail());
+            }
+            self.chunk_root_seen = true;
+            let children = self.free.pop().unwrap_or_default();
+            self.stack.push(Frame {
+                node: CHUNK_ROOT,
+                slot: usize::MAX,
+                is_map: false,
+                children,
+                keys: Vec::new(),
+                key_set: None,
+                expanded: 1,
+            });
+            return Ok(());
+        }
+        let src = self.src;
         let base = self.offset(span.start);
         if self.expecting_key() {
-            return Err(self
-                .doc
-                .error_at(base, "a collection as a mapping key is not supported"));
+            return Err(self.error_at(base, "a collection as a mapping key is not supported"));
         }
-        if self.stack.len() >= self.limits.max_depth {
-            return Err(self.doc.error_at(
+        if self.stack.len() + self.depth_offset >= self.limits.max_depth {
+            return Err(self.error_at(
                 base,
                 format!("nesting deeper than {} levels", self.limits.max_depth),
             ));
@@ -760,32 +1125,28 @@ impl<'a> Builder<'_, 'a> {
         };
         let open = if is_map { b'{' } else { b'[' };
         let flow = src.as_bytes().get(content) == Some(&open);
-        let (style, start) = if flow {
-            (Style::Flow, content)
-        } else {
-            (Style::Block, content)
-        };
-        let id = self.push(Node {
-            start: start as u32,
-            end: start as u32,
+        let style = if flow { Style::Flow } else { Style::Block };
+        let kind = if is_map { Kind::Map } else { Kind::Seq };
+        let node = Node {
+            start: content as u32,
+            end: content as u32,
             parent: self.parent_id(),
-            a: 0,
-            b: 0,
-            kind: if is_map { Kind::Map } else { Kind::Seq },
-            style,
-            flags: 0,
-        });
-        self.record_props(id, base.min(start), anchor, tag);
+        };
+        let slot = self.arena.data.len();
+        // The run index is filled when the collection closes.
+        let id = self.push(node, meta_of(kind, style), 0);
+        self.record_props(id, base.min(content), anchor, tag.map(Cow::into_owned));
         if anchor != 0 {
             // Filled with the real size when the collection closes.
             self.sizes.insert(anchor, 1);
         }
         if flow {
-            self.cursor = self.cursor.max(start + 1);
+            self.cursor = self.cursor.max(content + 1);
         }
         let children = self.free.pop().unwrap_or_default();
         self.stack.push(Frame {
             node: id.0,
+            slot,
             is_map,
             children,
             keys: Vec::new(),
@@ -799,34 +1160,39 @@ impl<'a> Builder<'_, 'a> {
         let Some(mut frame) = self.stack.pop() else {
             return Ok(());
         };
+        if frame.node == CHUNK_ROOT {
+            return self.close_chunk(frame.children);
+        }
         let id = NodeId(frame.node);
-        let first = self.doc.children.len() as u32;
-        let count = frame.children.len() as u32;
-        self.doc.children.extend_from_slice(&frame.children);
+        let run = self.arena.children.len() as u32;
+        self.arena
+            .children
+            .push(NodeId(frame.children.len() as u32));
+        self.arena.children.extend_from_slice(&frame.children);
         let last = frame.children.last().copied();
         let first_child = frame.children.first().copied();
         frame.children.clear();
         self.free.push(std::mem::take(&mut frame.children));
 
-        let flow = self.doc.nodes[id.0 as usize].style == Style::Flow;
+        let i = id.0 as usize;
+        let flow = style_of(self.arena.meta[i]) == Style::Flow;
         let (start, end) = if flow {
-            let start = self.doc.nodes[id.0 as usize].start as usize;
+            let start = self.arena.nodes[i].start as usize;
             (start, self.flow_end(start, last, span))
         } else {
-            let start = match (first_child, self.doc.nodes[id.0 as usize].kind) {
-                (Some(c), Kind::Seq) => self.doc.dash_of(c),
-                (Some(c), _) => self.doc.prop_start(c),
-                (None, _) => self.doc.nodes[id.0 as usize].start as usize,
+            let start = match (first_child, self.arena.kind(id.0)) {
+                (Some(c), Kind::Seq) => self.arena.dash_of(self.src, c.0),
+                (Some(c), _) => self.arena.prop_start(c.0),
+                (None, _) => self.arena.nodes[i].start as usize,
             };
-            let end = last.map_or(start, |l| self.doc.nodes[l.0 as usize].end as usize);
+            let end = last.map_or(start, |l| self.arena.nodes[l.0 as usize].end as usize);
             (start, end)
         };
-        let node = &mut self.doc.nodes[id.0 as usize];
-        node.a = first;
-        node.b = count;
+        self.arena.data[frame.slot] = run;
+        let node = &mut self.arena.nodes[i];
         node.start = start as u32;
         node.end = end as u32;
-        if let Some(p) = self.doc.props.get_mut(&id.0) {
+        if let Some(p) = self.arena.props.get_mut(&id.0) {
             p.start = p.start.min(start as u32);
             if p.anchor != 0 {
                 self.sizes.insert(p.anchor, frame.expanded);
@@ -837,16 +1203,39 @@ impl<'a> Builder<'_, 'a> {
         Ok(())
     }
 
+    /// The end of a chunk's root sequence: its items are the chunk's, less
+    /// the null item of the next chunk's dash when the chunk was extended
+    /// with it.
+    fn close_chunk(&mut self, mut items: Vec<NodeId>) -> Result<(), ParseError> {
+        if let Mode::Chunk {
+            next_dash: Some(dash),
+        } = self.mode
+        {
+            let last = items.pop().ok_or_else(|| self.bail())?;
+            let n = last.0 as usize;
+            let is_null_at_dash = n + 1 == self.arena.nodes.len()
+                && self.arena.meta[n] & (EMPTY | OWNED) == EMPTY
+                && self.arena.nodes[n].start as usize == dash + 1;
+            if !is_null_at_dash || items.is_empty() {
+                return Err(self.bail());
+            }
+            self.arena.nodes.pop();
+            self.arena.meta.pop();
+        }
+        self.chunk_items = items;
+        Ok(())
+    }
+
     /// End of a flow collection: just past its closing bracket, found from
     /// its last child (the parser's span can run over a trailing comment).
     fn flow_end(&self, start: usize, last: Option<NodeId>, span: Span) -> usize {
-        let src = self.doc.src;
+        let src = self.src;
         let close = if src.as_bytes()[start] == b'{' {
             b'}'
         } else {
             b']'
         };
-        let mut pos = last.map_or(start + 1, |l| self.doc.nodes[l.0 as usize].end as usize);
+        let mut pos = last.map_or(start + 1, |l| self.arena.nodes[l.0 as usize].end as usize);
         loop {
             pos = text::skip_space_and_comments(src, pos);
             match src.as_bytes().get(pos) {
@@ -863,7 +1252,7 @@ impl<'a> Builder<'_, 'a> {
                 frame.children.push(id);
                 frame.expanded = frame.expanded.saturating_add(size);
             }
-            None => self.doc.documents.push(id),
+            None => self.arena.documents.push(id),
         }
     }
 }

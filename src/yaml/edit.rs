@@ -2,6 +2,7 @@
 //! and recorded as "replace this byte range with this text"; untouched bytes
 //! are copied as they are when the patches are applied, once, at the end.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -140,7 +141,9 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
     }
 
-    fn push(&mut self, start: usize, end: usize, text: String) {
+    fn push(&mut self, start: usize, end: usize, mut text: String) {
+        // Rendered text grows by doubling; thousands of patches are kept.
+        text.shrink_to_fit();
         self.patches.push(Patch {
             start,
             end,
@@ -152,7 +155,8 @@ impl<'d, 'a> Editor<'d, 'a> {
     /// An insertion of block lines whose content starts at column `col`;
     /// list items (`item`) rank just deeper than keys at the same column,
     /// because they belong to the key above them.
-    fn push_block(&mut self, at: usize, text: String, col: usize, item: bool) {
+    fn push_block(&mut self, at: usize, mut text: String, col: usize, item: bool) {
+        text.shrink_to_fit();
         let depth = (col as u32).saturating_mul(2) + u32::from(item);
         self.patches.push(Patch {
             start: at,
@@ -195,20 +199,7 @@ impl<'d, 'a> Editor<'d, 'a> {
             let elems: Vec<(Option<&str>, &Value)> = items.iter().map(|v| (None, v)).collect();
             return self.flow_insert(seq, &elems);
         }
-        let last = *self
-            .doc
-            .items(seq)
-            .last()
-            .ok_or_else(|| self.unsupported(seq, "empty block sequence"))?;
-        let dash = self.doc.dash_of(last);
-        let dash_col = self.col(dash);
-        let content = self.doc.prop_start(last);
-        let same_line =
-            text::line_start(self.doc.src(), content) == text::line_start(self.doc.src(), dash);
-        let mut layout = self.layout_near(seq);
-        if same_line && content > dash {
-            layout.item_offset = self.col(content) - dash_col;
-        }
+        let (dash_col, layout) = self.block_append_site(seq)?;
         let body = render::block_items(items, dash_col, &layout);
         let at = self.block_insert_point(seq, dash_col);
         self.insert_block(at, body, dash_col, true);
@@ -271,14 +262,7 @@ impl<'d, 'a> Editor<'d, 'a> {
         if self.doc.is_flow(map) {
             return self.flow_insert(map, &[(Some(key), value)]);
         }
-        let first_key = self
-            .doc
-            .children(map)
-            .first()
-            .copied()
-            .ok_or_else(|| self.unsupported(map, "empty block mapping"))?;
-        let key_col = self.col(self.doc.prop_start(first_key));
-        let layout = self.layout_near(map);
+        let (key_col, layout) = self.block_entry_site(map)?;
         let mut one = Map::new();
         one.insert(key.to_string(), value.clone());
         let body = render::block_entries(&one, key_col, &layout);
@@ -298,7 +282,6 @@ impl<'d, 'a> Editor<'d, 'a> {
             .parent(node)
             .ok_or_else(|| self.unsupported(node, "a document root cannot be filled"))?;
         let (start, end) = self.doc.range(node);
-        let src = self.doc.src();
         if self.doc.is_flow(parent) {
             let lead = if self.doc.is_empty_scalar(node) {
                 " "
@@ -327,13 +310,7 @@ impl<'d, 'a> Editor<'d, 'a> {
                     };
                     self.push(start, end, format!("{lead}{inline}"));
                 } else {
-                    // Block content: drop ` ~` and add the lines after the key
-                    // line, behind any comment on it.
-                    if !self.doc.is_empty_scalar(node) {
-                        self.push(colon, end, String::new());
-                    }
-                    let line_end = text::line_end(src, end.max(colon));
-                    self.push(line_end, line_end, rendered.to_string());
+                    self.put_lines_for_null(node, colon, rendered.to_string());
                 }
             }
             _ => {
@@ -572,6 +549,7 @@ impl<'d, 'a> Editor<'d, 'a> {
         index: usize,
         raw: &str,
         comments_above: usize,
+        lines_below: usize,
     ) -> Result<(), EditError> {
         self.check(seq)?;
         let current = self.doc.items(seq);
@@ -599,13 +577,45 @@ impl<'d, 'a> Editor<'d, 'a> {
         } else {
             self.block_element_end(self.doc.range(current[index - 1]).1, dash_col)
         };
-        for _ in 0..comments_above {
-            if at < src.len() && text::line_kind(src, at) == LineKind::Comment {
-                at = text::next_line_start(src, at);
+        if lines_below > 0 && index < current.len() {
+            // Blank lines or shallower comments that followed the item stay
+            // below it.
+            for _ in 0..lines_below {
+                if at > 0 {
+                    at = text::line_start(src, at - 1);
+                }
+            }
+        } else {
+            for _ in 0..comments_above {
+                if at < src.len() && text::line_kind(src, at) == LineKind::Comment {
+                    at = text::next_line_start(src, at);
+                }
             }
         }
         self.insert_block(at, body, dash_col, true);
         Ok(())
+    }
+
+    /// The lines between a block sequence item and the next item's head
+    /// comments (blank lines, shallower comments), which
+    /// [`Editor::remove_item_lines`] leaves in place.
+    pub fn lines_below(&self, seq: NodeId, index: usize) -> usize {
+        let current = self.doc.items(seq);
+        let (Some(&item), Some(&next)) = (current.get(index), current.get(index + 1)) else {
+            return 0;
+        };
+        let src = self.doc.src();
+        let col = self.col(self.doc.dash_of(item));
+        let end = self.block_element_end(self.doc.range(item).1, col);
+        let next_line = text::line_start(src, self.doc.dash_of(next));
+        let elements: Vec<(NodeId, NodeId)> = current.iter().map(|&i| (i, i)).collect();
+        let next_start = self.head_comment_start(
+            next_line,
+            col,
+            self.end_of_previous(&elements, index + 1, col),
+        );
+        src.get(end..next_start)
+            .map_or(0, |t| t.matches('\n').count())
     }
 
     /// The comment lines directly above a block sequence item (its head
@@ -993,6 +1003,16 @@ impl<'d, 'a> Editor<'d, 'a> {
         coll: NodeId,
         elems: &[(Option<&str>, &Value)],
     ) -> Result<(), EditError> {
+        self.flow_insert_from(coll, elems.iter().map(|&(k, v)| (k, v)))
+    }
+
+    /// [`Editor::flow_insert`], rendering each element as the iterator
+    /// yields it.
+    fn flow_insert_from<'k, V: Borrow<Value>>(
+        &mut self,
+        coll: NodeId,
+        elems: impl IntoIterator<Item = (Option<&'k str>, V)>,
+    ) -> Result<(), EditError> {
         let src = self.doc.src();
         let (open, close) = self.doc.range(coll);
         let children = self.doc.children(coll);
@@ -1009,7 +1029,10 @@ impl<'d, 'a> Editor<'d, 'a> {
             return Err(self.unsupported(coll, "malformed flow collection"));
         }
         let mut out = String::new();
+        let mut added = 0;
         for (key, value) in elems {
+            let value = value.borrow();
+            added += 1;
             if multiline {
                 let elem_col = self.col(first_elem_start.unwrap_or(open));
                 let step = elem_col
@@ -1037,7 +1060,7 @@ impl<'d, 'a> Editor<'d, 'a> {
             }
             count += 1;
         }
-        *self.appended.entry(coll).or_insert(0) += elems.len();
+        *self.appended.entry(coll).or_insert(0) += added;
         self.push(at, at, out);
         Ok(())
     }
@@ -1137,6 +1160,148 @@ impl<'d, 'a> Editor<'d, 'a> {
             return Err(EditError::Overlap { at: p.start });
         }
         Ok(patches)
+    }
+
+    /// [`Editor::append_to_list`] with the items rendered one at a time as
+    /// the iterator yields them: a long list (a function's results) is held
+    /// as text only, never as values all at once. The same text as
+    /// `append_to_list` with the items collected, except that a missing key
+    /// in a flow mapping collects them.
+    pub fn append_to_list_from<I>(
+        &mut self,
+        map: NodeId,
+        key: &str,
+        items: I,
+    ) -> Result<(), EditError>
+    where
+        I: IntoIterator<Item = Value>,
+    {
+        let mut items = items.into_iter().peekable();
+        if items.peek().is_none() {
+            return Ok(());
+        }
+        match self.doc.get(map, key) {
+            None => {
+                self.check(map)?;
+                if self.doc.kind(map) != Kind::Map {
+                    return Err(self.unsupported(map, "not a mapping"));
+                }
+                if self.doc.is_flow(map) {
+                    return self.insert_entry(map, key, &Value::Array(items.collect()));
+                }
+                let (key_col, layout) = self.block_entry_site(map)?;
+                let mut body = Self::text_for(&items);
+                render::push_block_list_entry(&mut body, key, items, key_col, &layout);
+                let at = self.block_insert_point(map, key_col);
+                self.insert_block(at, body, key_col, false);
+                Ok(())
+            }
+            Some(node) if self.doc.is_null(node) => self.fill_null_from(map, node, items),
+            Some(node) => {
+                self.check(node)?;
+                if self.doc.kind(node) != Kind::Seq {
+                    return Err(self.unsupported(node, "not a sequence"));
+                }
+                if self.doc.is_flow(node) {
+                    return self.flow_insert_from(node, items.map(|v| (None, v)));
+                }
+                let (dash_col, layout) = self.block_append_site(node)?;
+                let mut body = Self::text_for(&items);
+                render::push_block_items(&mut body, items, dash_col, &layout);
+                let at = self.block_insert_point(node, dash_col);
+                self.insert_block(at, body, dash_col, true);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Editor::fill_null`] with a non-empty list rendered from an
+    /// iterator; `null` is the value of a key of `map`.
+    fn fill_null_from(
+        &mut self,
+        map: NodeId,
+        null: NodeId,
+        items: impl Iterator<Item = Value>,
+    ) -> Result<(), EditError> {
+        self.check(null)?;
+        let (start, end) = self.doc.range(null);
+        if self.doc.is_flow(map) {
+            let mut text = String::from(if self.doc.is_empty_scalar(null) {
+                " "
+            } else {
+                ""
+            });
+            render::push_flow_items(&mut text, items, self.flow_format());
+            self.push(start, end, text);
+            return Ok(());
+        }
+        let layout = self.layout_near(map);
+        let nl = self.doc.newline();
+        let key = self.key_of(map, null);
+        let key_col = self.col(self.doc.prop_start(key));
+        // What `render::after_key` makes of a non-empty list, without its
+        // last line break.
+        let mut rendered = Self::text_for(&items);
+        rendered.push_str(nl);
+        render::push_block_items(&mut rendered, items, key_col + layout.seq_indent, &layout);
+        if rendered.ends_with(nl) {
+            rendered.truncate(rendered.len() - nl.len());
+        }
+        let colon = self.doc.colon_after(key).unwrap_or(start);
+        self.put_lines_for_null(null, colon, rendered);
+        Ok(())
+    }
+
+    /// Replaces a null value by block lines (`rendered` starts with a line
+    /// break): drops ` ~` and adds the lines after the key line, behind any
+    /// comment on it.
+    fn put_lines_for_null(&mut self, null: NodeId, colon: usize, rendered: String) {
+        let (_, end) = self.doc.range(null);
+        if !self.doc.is_empty_scalar(null) {
+            self.push(colon, end, String::new());
+        }
+        let line_end = text::line_end(self.doc.src(), end.max(colon));
+        self.push(line_end, line_end, rendered);
+    }
+
+    /// Where new entries of a non-empty block mapping go: the key column
+    /// and the layout.
+    fn block_entry_site(&self, map: NodeId) -> Result<(usize, Layout), EditError> {
+        let first_key = self
+            .doc
+            .children(map)
+            .first()
+            .copied()
+            .ok_or_else(|| self.unsupported(map, "empty block mapping"))?;
+        let key_col = self.col(self.doc.prop_start(first_key));
+        Ok((key_col, self.layout_near(map)))
+    }
+
+    /// Where new items of a non-empty block sequence go: the dash column and
+    /// the layout, with the item offset of its last item.
+    fn block_append_site(&self, seq: NodeId) -> Result<(usize, Layout), EditError> {
+        let last = *self
+            .doc
+            .items(seq)
+            .last()
+            .ok_or_else(|| self.unsupported(seq, "empty block sequence"))?;
+        let dash = self.doc.dash_of(last);
+        let dash_col = self.col(dash);
+        let content = self.doc.prop_start(last);
+        let same_line =
+            text::line_start(self.doc.src(), content) == text::line_start(self.doc.src(), dash);
+        let mut layout = self.layout_near(seq);
+        if same_line && content > dash {
+            layout.item_offset = self.col(content) - dash_col;
+        }
+        Ok((dash_col, layout))
+    }
+
+    /// An empty string with room for the text of `items`, guessed from
+    /// their number: a long text grown by doubling leaves its smaller copies
+    /// behind in the heap, while room never written costs no memory.
+    fn text_for(items: &impl Iterator) -> String {
+        String::with_capacity(items.size_hint().0.saturating_mul(512).min(16 << 20))
     }
 }
 

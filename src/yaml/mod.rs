@@ -6,6 +6,7 @@ mod doc;
 mod edit;
 mod render;
 mod scalar;
+mod split;
 mod text;
 mod view;
 

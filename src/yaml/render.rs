@@ -1,6 +1,8 @@
 //! Rendering new values as text: block YAML at a given column, flow YAML, or
 //! JSON, with quoting no YAML 1.1 or 1.2 reader can misread.
 
+use std::borrow::Borrow;
+
 use serde_json::{Map, Value};
 
 use super::scalar::{double_quoted, yaml_string};
@@ -51,11 +53,36 @@ pub fn block_entries(map: &Map<String, Value>, col: usize, layout: &Layout) -> S
 /// with a newline.
 pub fn block_items(items: &[Value], col: usize, layout: &Layout) -> String {
     let mut out = String::new();
-    for item in items {
-        push_indent(&mut out, col);
-        push_item(&mut out, item, col, layout);
-    }
+    push_block_items(&mut out, items, col, layout);
     out
+}
+
+/// [`block_items`] appended to `out`, rendering each item as the iterator
+/// yields it (a long list need not exist as values all at once).
+pub fn push_block_items<I>(out: &mut String, items: I, col: usize, layout: &Layout)
+where
+    I: IntoIterator,
+    I::Item: Borrow<Value>,
+{
+    for item in items {
+        push_indent(out, col);
+        push_item(out, item.borrow(), col, layout);
+    }
+}
+
+/// `key:` at column `col` followed by the block list of `items` (which
+/// must not be empty: an empty list is written `key: []` by
+/// [`block_entries`]). Every line ends with a newline.
+pub fn push_block_list_entry<I>(out: &mut String, key: &str, items: I, col: usize, layout: &Layout)
+where
+    I: IntoIterator,
+    I::Item: Borrow<Value>,
+{
+    push_indent(out, col);
+    out.push_str(&yaml_string(key, false));
+    out.push(':');
+    out.push_str(layout.newline);
+    push_block_items(out, items, col + layout.seq_indent, layout);
 }
 
 /// What follows `key:` for a value whose key sits at column `key_col`:
@@ -81,7 +108,7 @@ fn push_after_key(out: &mut String, value: &Value, col: usize, layout: &Layout) 
         }
         Value::Array(a) if !a.is_empty() => {
             out.push_str(layout.newline);
-            out.push_str(&block_items(a, col + layout.seq_indent, layout));
+            push_block_items(out, a, col + layout.seq_indent, layout);
         }
         _ => {
             out.push(' ');
@@ -191,16 +218,7 @@ fn push_flow(out: &mut String, value: &Value, format: FlowFormat) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => out.push_str(&flow_string(s, format)),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_flow(out, item, format);
-            }
-            out.push(']');
-        }
+        Value::Array(items) => push_flow_items(out, items, format),
         Value::Object(m) => {
             out.push('{');
             for (i, (k, v)) in m.iter().enumerate() {
@@ -214,6 +232,23 @@ fn push_flow(out: &mut String, value: &Value, format: FlowFormat) {
             out.push('}');
         }
     }
+}
+
+/// A list in flow style or JSON (`[a, b]`), rendering each item as the
+/// iterator yields it.
+pub fn push_flow_items<I>(out: &mut String, items: I, format: FlowFormat)
+where
+    I: IntoIterator,
+    I::Item: Borrow<Value>,
+{
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_flow(out, item.borrow(), format);
+    }
+    out.push(']');
 }
 
 /// A string (key or value) in flow style or JSON.

@@ -1,8 +1,9 @@
 //! Byte-level view of the source text: line starts, position conversion and
 //! the small scanners the document layer needs to repair parser spans.
 
-/// Line starts of a source text, in bytes. Line 1 starts after a UTF-8 BOM
-/// because the parser does not count the BOM as a column.
+/// Line starts of a source text (or of a part of it), in bytes. Line 1
+/// starts after a UTF-8 BOM because the parser does not count the BOM as a
+/// column.
 #[derive(Debug)]
 pub(crate) struct Lines {
     starts: Vec<u32>,
@@ -14,12 +15,23 @@ pub(crate) const BOM: &str = "\u{feff}";
 impl Lines {
     pub(crate) fn new(src: &str) -> Lines {
         let first = if src.starts_with(BOM) { BOM.len() } else { 0 };
-        let mut starts = Vec::with_capacity(src.len() / 24 + 1);
-        starts.push(first as u32);
-        starts.extend(memchr_newlines(src.as_bytes()).map(|i| (i + 1) as u32));
+        Lines::of_range(src, first, src.len())
+    }
+
+    /// The lines of `src[start..end]` (`start` at a line start), numbered
+    /// from 1 at `start`, with offsets into the whole of `src`.
+    pub(crate) fn of_range(src: &str, start: usize, end: usize) -> Lines {
+        let part = &src[start..end];
+        let mut starts = Vec::with_capacity(part.len() / 24 + 2);
+        starts.push(start as u32);
+        let mut pos = 0;
+        while let Some(i) = part[pos..].find('\n') {
+            pos += i + 1;
+            starts.push((start + pos) as u32);
+        }
         Lines {
             starts,
-            ascii: src.is_ascii(),
+            ascii: part.is_ascii(),
         }
     }
 
@@ -56,29 +68,16 @@ impl Lines {
     }
 }
 
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
-}
-
 /// Start of the line holding `pos`.
 pub(crate) fn line_start(src: &str, pos: usize) -> usize {
-    src.as_bytes()[..pos]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+    memrchr_nl(&src.as_bytes()[..pos]).map_or(0, |i| i + 1)
 }
 
 /// Position of the line break ending the line holding `pos` (`\r` of a CRLF),
 /// or the end of the text.
 pub(crate) fn line_end(src: &str, pos: usize) -> usize {
     let bytes = src.as_bytes();
-    let nl = bytes[pos..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| pos + i);
+    let nl = memchr_nl(&bytes[pos..]).map_or(bytes.len(), |i| pos + i);
     if nl > pos && nl < bytes.len() && bytes[nl - 1] == b'\r' {
         nl - 1
     } else {
@@ -101,10 +100,50 @@ pub(crate) fn before_line_break(src: &str, end: usize) -> usize {
 
 /// Start of the line after the one holding `pos`, or the end of the text.
 pub(crate) fn next_line_start(src: &str, pos: usize) -> usize {
-    src.as_bytes()[pos..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(src.len(), |i| pos + i + 1)
+    memchr_nl(&src.as_bytes()[pos..]).map_or(src.len(), |i| pos + i + 1)
+}
+
+/// Position of the first `\n` in `bytes`, a word at a time (the scans
+/// run over whole inputs).
+pub(crate) fn memchr_nl(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let found = newline_bits(u64::from_le_bytes(word_at(bytes, i)));
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b == b'\n').map(|j| i + j)
+}
+
+/// Position of the last `\n` in `bytes`.
+pub(crate) fn memrchr_nl(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        // Big-endian: the last byte in memory is the lowest.
+        let found = newline_bits(u64::from_be_bytes(word_at(bytes, end - 8)));
+        if found != 0 {
+            return Some(end - 1 - (found.trailing_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    bytes[..end].iter().rposition(|&b| b == b'\n')
+}
+
+fn word_at(bytes: &[u8], i: usize) -> [u8; 8] {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[i..i + 8]);
+    word
+}
+
+/// The high bit of each byte of `word` that is `\n`; exact for the lowest
+/// such byte (borrows only run towards higher bytes).
+fn newline_bits(word: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LO * u64::from(b'\n'));
+    x.wrapping_sub(LO) & !x & HI
 }
 
 /// Number of leading spaces of the line starting at `start`.
@@ -199,6 +238,9 @@ pub(crate) fn newline_of(src: &str) -> &'static str {
 /// the parser would count it as a line break where we do not.
 pub(crate) fn has_bare_cr(src: &str) -> Option<usize> {
     let bytes = src.as_bytes();
+    if !bytes.contains(&b'\r') {
+        return None;
+    }
     bytes
         .iter()
         .enumerate()

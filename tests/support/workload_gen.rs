@@ -1,39 +1,56 @@
 //! Generators for the convergence property tests (`tests/convergence.rs`):
 //! ResourceLists of Kubernetes workloads as YAML text with varied
-//! formatting, and typed functionConfigs (`fn.kpt.dev/v1alpha1
-//! InjectOtelPython`).
+//! formatting, and functionConfigs: typed (`fn.kpt.dev/v1alpha1
+//! InjectOtelPython`), the same config in the ConfigMap form, or the
+//! operator's `Instrumentation` objects among the items.
 //!
 //! Everything is a structured model built by proptest strategies (so that a
 //! failing case shrinks to fewer workloads, fewer containers, fewer env
 //! items, fewer comments, fewer config fields), rendered to text by a small
-//! block/flow YAML writer.
+//! block/flow YAML writer. `Input` and `Config` print as their YAML text.
 //!
 //! Workloads: Deployment, StatefulSet, DaemonSet, ReplicaSet (apps/v1), Job,
 //! CronJob (batch/v1, `spec.jobTemplate.spec.template`), a bare Pod (with a
-//! namespace), an Argo Rollout (argoproj.io/v1alpha1); untouched Service and
-//! ConfigMap objects between them.
+//! namespace), an Argo Rollout (argoproj.io/v1alpha1), 1–4 per list, with
+//! or without a namespace; untouched Service and ConfigMap objects, and
+//! Namespace objects whose annotations opt their pods in (or set the
+//! platform), among them.
 //!
 //! Formatting, per item: indentation step 2 or 4; compact (`key:\n- a`) or
-//! wide (`key:\n  - a`) block lists; flow `labels: {app: x}` and flow
-//! annotations; flow env items (`- {name: A, value: b}`) and, rarely, a flow
-//! env list; comment lines before keys and list items, after the last item
-//! of a list, trailing comments after values and after `key:`, a comment on
-//! the item's dash line (`- # c`); plain, 'single' and "double" quoted
-//! strings; kpt's path/index annotations; the top-level item list compact or
-//! wide.
+//! wide (`key:\n  - a`) block lists; item offset `- a` or `-   a`; flow
+//! `labels: {app: x}` and flow annotations; flow env items
+//! (`- {name: A, value: b}`) and, rarely, a flow env list; comment lines
+//! (one or two, at the column or at column 0, after a blank line) before
+//! keys and list items, after the last item of a list, blank lines between
+//! items and after lists, trailing comments after values and after `key:`,
+//! a comment on the item's dash line (`- # c`); plain, 'single' and
+//! "double" quoted strings; a literal block scalar env value; kpt's
+//! path/index annotations; `spec:` before `metadata:` in some templates;
+//! per list: the top-level item list compact or wide, CRLF line breaks, a
+//! comment line or `---` before the envelope.
 //!
 //! Pod templates: 1–3 containers (names from a fixed pool), sometimes init
 //! containers; env in every state (absent, `env:` null in its three
 //! spellings, `env: []`, items: `PYTHONPATH: /app` plain and quoted, a
-//! `PYTHONPATH` with no value, `OTEL_RESOURCE_ATTRIBUTES: a=b`,
-//! `OTEL_SERVICE_NAME`, `DJANGO_SETTINGS_MODULE`, quoted `"false"` and
-//! `"8000"` values, a `valueFrom` secret); volumeMounts, volumes and
-//! initContainers in the same states; pod- and container-level
-//! securityContext sometimes; template metadata absent, `{}`, null, with
-//! labels and with annotations (absent, null, `{}`, items): the opt-in
+//! `PYTHONPATH` with no value, rarely a second `PYTHONPATH`,
+//! `OTEL_RESOURCE_ATTRIBUTES: a=b` (merged and moved to the end by the
+//! injection), `OTEL_SERVICE_NAME`, `DJANGO_SETTINGS_MODULE`, a user's
+//! `OTEL_POD_IP`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_PROPAGATORS`, quoted
+//! `"false"` and `"8000"` values, a `valueFrom` secret); volumeMounts,
+//! volumes and initContainers in the same states; pod- and container-level
+//! securityContext sometimes; `nodeName` sometimes; template metadata
+//! absent, `{}`, null, with labels (and the `app.kubernetes.io/*` ones) and
+//! with annotations (absent, null, `{}`, items): the opt-in
 //! `instrumentation.opentelemetry.io/inject-python` (`"true"`, `'true'`,
 //! `"false"`), `container-names` (a subset of the containers, including
 //! init containers), `otel-python-platform: musl`, an unrelated annotation.
+//!
+//! Configs: random subsets of selector (kinds, names, namespaces, labels),
+//! containerNames, platform, django, exporter (with TLS), python image,
+//! env and resources or volume, spec.env, propagators, sampler, resource
+//! attributes and UID attributes, useLabelsForResourceAttributes,
+//! imagePullPolicy, initContainerSecurityContext; every one valid, and
+//! [`Config::broken`] makes one invalid in one of seven ways.
 
 #![allow(dead_code)]
 
@@ -153,6 +170,20 @@ struct Writer {
 }
 
 impl Writer {
+    /// Head comment lines: one per line of `text`; an empty line is a blank
+    /// line, a line starting with `^` a comment at column 0.
+    fn head(&mut self, col: usize, text: &str) {
+        for l in text.split('\n') {
+            if l.is_empty() {
+                self.out.push('\n');
+            } else if let Some(rest) = l.strip_prefix('^') {
+                self.line(0, &format!("# {rest}"));
+            } else {
+                self.line(col, &format!("# {l}"));
+            }
+        }
+    }
+
     fn line(&mut self, col: usize, text: &str) {
         self.out.push_str(&" ".repeat(col));
         self.out.push_str(text);
@@ -172,7 +203,7 @@ impl Writer {
         for e in entries {
             if let Some(c) = &e.before {
                 assert!(lead.is_none(), "no comment before the first key of an item");
-                self.line(col, &format!("# {c}"));
+                self.head(col, c);
             }
             let prefix = lead.take().unwrap_or_else(|| " ".repeat(col));
             self.out.push_str(&prefix);
@@ -236,7 +267,7 @@ impl Writer {
     fn items(&mut self, items: &[SeqItem], col: usize, end_comment: Option<&String>) {
         for it in items {
             if let Some(c) = &it.before {
-                self.line(col, &format!("# {c}"));
+                self.head(col, c);
             }
             let offset = self.layout.offset;
             let dash = format!("{}-{}", " ".repeat(col), " ".repeat(offset - 1));
@@ -256,7 +287,7 @@ impl Writer {
             }
         }
         if let Some(c) = end_comment {
-            self.line(col, &format!("# {c}"));
+            self.head(col, c);
         }
     }
 }
@@ -383,10 +414,26 @@ impl<T> ListState<T> {
                     && !flow
                 {
                     if comments.has(spot) && items[0].before.is_none() {
-                        items[0].before = Some(format!("first of {key}"));
+                        items[0].before = Some(if comments.has(spot::STYLE_FIRST) {
+                            format!("first of {key}\n  (two lines)")
+                        } else {
+                            format!("first of {key}")
+                        });
                     }
                     if comments.has(spot + 1) {
-                        *end_comment = Some(format!("end of {key}"));
+                        *end_comment = Some(
+                            match (
+                                comments.has(spot::STYLE_COL0),
+                                comments.has(spot::STYLE_BLANK),
+                            ) {
+                                (true, _) => format!("^end of {key}"),
+                                (false, true) => format!("\nend of {key}"),
+                                (false, false) => format!("end of {key}"),
+                            },
+                        );
+                    } else if comments.has(spot::STYLE_BLANK) && comments.has(spot + 1 + 12) {
+                        // A blank line after the list.
+                        *end_comment = Some(String::new());
                     }
                 }
                 node
@@ -426,6 +473,12 @@ mod spot {
     pub const ENV_VALUE: u32 = 21;
     pub const BEFORE_METADATA: u32 = 22;
     pub const LAST_ENV_VALUE: u32 = 23;
+    /// Style of the comments after a list: at column 0.
+    pub const STYLE_COL0: u32 = 24;
+    /// ... or after a blank line.
+    pub const STYLE_BLANK: u32 = 25;
+    /// Comments before a list's first item take two lines.
+    pub const STYLE_FIRST: u32 = 26;
 }
 
 #[derive(Clone, Debug)]
@@ -435,8 +488,8 @@ pub struct EnvVar {
     pub quote: Quote,
     /// `- {name: A, value: b}`.
     pub flow: bool,
-    /// A comment line before the item.
-    pub comment: bool,
+    /// Lines before the item: comments, blank lines (see [`Writer::head`]).
+    pub comment: Option<&'static str>,
 }
 
 #[derive(Clone, Debug)]
@@ -480,7 +533,17 @@ fn arb_env_var() -> impl Strategy<Value = EnvVar> {
         value,
         arb_quote(),
         prop::bool::weighted(0.15),
-        prop::bool::weighted(0.1),
+        prop::option::weighted(
+            0.15,
+            select(vec![
+                "about it",
+                "about it\nand more",
+                "",
+                "\nabout it",
+                "^at column 0",
+                "about it\n",
+            ]),
+        ),
     )
         .prop_map(|((name, value), quote, flow, comment)| EnvVar {
             name,
@@ -511,7 +574,7 @@ fn arb_env_list() -> impl Strategy<Value = Vec<EnvVar>> {
                     value: EnvValue::Text("/second"),
                     quote: Quote::Plain,
                     flow: false,
-                    comment: false,
+                    comment: None,
                 });
             }
             vars
@@ -558,7 +621,7 @@ impl EnvVar {
     fn item(&self, trailing: Option<String>, in_flow: bool) -> SeqItem {
         SeqItem {
             value: self.node(trailing),
-            before: (self.comment && !in_flow).then(|| format!("about {}", self.name)),
+            before: self.comment.filter(|_| !in_flow).map(str::to_string),
             dash_comment: None,
         }
     }
@@ -1642,6 +1705,8 @@ pub struct Input {
     pub wide_items: bool,
     /// CRLF line breaks (in the items and the functionConfig).
     pub crlf: bool,
+    /// 0: nothing before `apiVersion`; 1: a comment line; 2: `---`.
+    pub header: u8,
 }
 
 pub fn arb_input() -> impl Strategy<Value = Input> {
@@ -1658,8 +1723,9 @@ pub fn arb_input_with(
         prop::collection::vec((arb_other(), any::<prop::sample::Index>()), 0..=2),
         prop::bool::weighted(0.3),
         prop::bool::weighted(0.1),
+        prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
     )
-        .prop_map(|(workloads, others, wide_items, crlf)| {
+        .prop_map(|(workloads, others, wide_items, crlf, header)| {
             let mut objects: Vec<Object> = workloads.into_iter().map(Object::Workload).collect();
             let mut namespaces = Vec::new();
             for (other, at) in others {
@@ -1676,6 +1742,7 @@ pub fn arb_input_with(
                 objects,
                 wide_items,
                 crlf,
+                header,
             }
         })
 }
@@ -1729,8 +1796,12 @@ impl std::fmt::Debug for Input {
 impl Input {
     /// The ResourceList up to (without) `functionConfig:`.
     pub fn items_text(&self) -> String {
-        let mut out =
-            String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+        let mut out = String::from(match self.header {
+            1 => "# rendered for kpt\n",
+            2 => "---\n",
+            _ => "",
+        });
+        out.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
         let col = if self.wide_items { 2 } else { 0 };
         for (index, object) in self.objects.iter().enumerate() {
             let (node, layout) = match object {
