@@ -219,9 +219,41 @@ fn add_results(
 
 #[cfg(test)]
 mod tests {
+    use std::io::{self, Read};
+
     use serde_json::{Value, json};
 
+    use super::{InputError, read_input};
     use crate::yaml::{Doc, Editor, ParseLimits, apply};
+
+    /// A reader that hands out a few bytes at a time and is interrupted
+    /// now and then.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.1 += 1;
+            if self.1.is_multiple_of(3) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = self.0.len().min(buf.len()).min(5);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn input_is_read_up_to_the_limit() {
+        let text = "kind: ResourceList\nitems: []\n";
+        let read = |limit| read_input(&mut Trickle(text.as_bytes(), 0), limit);
+        assert_eq!(read(text.len()).unwrap(), text);
+        assert!(
+            matches!(read(text.len() - 1), Err(InputError::TooLarge { limit }) if limit == text.len() - 1)
+        );
+        let big = "x".repeat(200_000);
+        assert_eq!(read_input(&mut big.as_bytes(), big.len()).unwrap(), big);
+    }
 
     /// Appending from an iterator writes what appending the collected
     /// values writes, whatever shape the list is in.

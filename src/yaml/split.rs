@@ -70,6 +70,10 @@ pub(super) fn parse_with(src: &str, limits: ParseLimits, options: SplitOptions) 
     });
     let plan = Plan::find(src, target.max(1))?;
     let n = plan.chunks.len();
+    if n < 2 && options.min_bytes > 0 {
+        // One chunk (one huge item): nothing to run in parallel.
+        return None;
+    }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     // Each chunk, once parsed and until appended.
