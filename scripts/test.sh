@@ -21,5 +21,7 @@ export INJECT_OTEL_PYTHON_TEST_PYTHON="$PWD/.venv/bin/python"
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-# `cargo test` also builds the test-only edit-probe executable the kpt tests run.
+# The test-only edit-probe executable the engine tests run (`cargo test
+# --all-targets` builds examples as test harnesses, not as executables).
+cargo build --examples --locked
 cargo test --all-targets --locked
