@@ -19,8 +19,8 @@
 //! sequential parse then reports it with its position).
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread;
 
 use super::doc::{
@@ -68,59 +68,60 @@ pub(super) fn parse_with(src: &str, limits: ParseLimits, options: SplitOptions) 
     let target = options.chunk_bytes.unwrap_or_else(|| {
         (src.len() / (options.threads * CHUNKS_PER_THREAD)).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)
     });
-    let plan = Plan::find(src, target.max(1))?;
-    let n = plan.chunks.len();
-    if n < 2 && options.min_bytes > 0 {
-        // One chunk (one huge item): nothing to run in parallel.
-        return None;
-    }
+    // The plan, once made (`None` when the input does not split).
+    let job: OnceLock<Option<Job>> = OnceLock::new();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    // Each chunk, once parsed and until appended.
-    let slots: Vec<Mutex<Option<Part>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    // The chunks' arenas are allocated here, by the thread that frees them
-    // (memory a worker thread allocates stays with that thread's heap when
-    // freed, out of reach of what the caller allocates next). Each is freed
-    // once its chunk is appended.
-    let arenas: Vec<Mutex<Option<Arena>>> = (0..n)
-        .map(|i| {
-            let (start, end, _) = plan.chunk_text(i);
-            Mutex::new(Some(Arena::for_text(end - start)))
-        })
-        .collect();
     // Chunks are appended in order as they are parsed, by whichever thread
     // finds the assembly free: the copying overlaps the parsing, and each
     // chunk is freed early.
     let assembly: Mutex<Option<Assembly>> = Mutex::new(None);
-    let work = || {
+    let work = |job: &Job| {
+        let n = job.plan.chunks.len();
         while !failed.load(Ordering::Relaxed) {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= n {
                 break;
             }
-            let arena = arenas[i].lock().ok().and_then(|mut arena| arena.take());
+            let arena = job.arenas[i].lock().ok().and_then(|mut arena| arena.take());
             // A panic here would be a defect of the split, not of the input:
             // the sequential parse takes over.
-            let parse = || arena.and_then(|arena| parse_chunk(src, &plan, i, limits, arena));
+            let parse = || arena.and_then(|arena| parse_chunk(src, &job.plan, i, limits, arena));
             let Some(part) = panic::catch_unwind(AssertUnwindSafe(parse)).ok().flatten() else {
                 failed.store(true, Ordering::Relaxed);
                 break;
             };
-            if let Ok(mut slot) = slots[i].lock() {
+            if let Ok(mut slot) = job.slots[i].lock() {
                 *slot = Some(part);
             }
             if let Ok(mut assembly) = assembly.try_lock()
                 && let Some(assembly) = assembly.as_mut()
             {
-                assembly.append_parsed(&slots);
+                assembly.append_parsed(&job.slots);
             }
         }
     };
     thread::scope(|scope| {
+        // The workers start first: an idle CPU can take milliseconds to
+        // wake, which the plan's scan of the text hides.
         for _ in 1..options.threads.max(1) {
-            scope.spawn(work);
+            scope.spawn(|| {
+                if let Some(job) = job.wait() {
+                    work(job);
+                }
+            });
         }
-        let root = panic::catch_unwind(|| parse_root(src, &plan, limits));
+        let plan = panic::catch_unwind(|| Plan::find(src, target.max(1)));
+        // One chunk (one huge item): nothing to run in parallel.
+        let plan = plan
+            .ok()
+            .flatten()
+            .filter(|plan| plan.chunks.len() >= 2 || options.min_bytes == 0);
+        let Some(job) = job.get_or_init(|| plan.map(Job::new)) else {
+            failed.store(true, Ordering::Relaxed);
+            return;
+        };
+        let root = panic::catch_unwind(|| parse_root(src, &job.plan, limits));
         match root.ok().flatten() {
             Some(root) => {
                 if let Ok(mut assembly) = assembly.lock() {
@@ -129,14 +130,44 @@ pub(super) fn parse_with(src: &str, limits: ParseLimits, options: SplitOptions) 
             }
             None => failed.store(true, Ordering::Relaxed),
         }
-        work();
+        work(job);
     });
+    let job = job.into_inner().flatten()?;
     if failed.load(Ordering::Relaxed) {
         return None;
     }
     let mut assembly = assembly.into_inner().ok()??;
-    assembly.append_parsed(&slots);
-    (assembly.appended == n).then(|| assembly.finish(src))
+    assembly.append_parsed(&job.slots);
+    (assembly.appended == job.plan.chunks.len()).then(|| assembly.finish(src))
+}
+
+/// The chunks to parse and where they go.
+struct Job {
+    plan: Plan,
+    /// The chunks' arenas, allocated by the thread that frees them (memory
+    /// a worker thread allocates stays with that thread's heap when freed,
+    /// out of reach of what the caller allocates next). Each is freed once
+    /// its chunk is appended.
+    arenas: Vec<Mutex<Option<Arena>>>,
+    /// Each chunk, once parsed and until appended.
+    slots: Vec<Mutex<Option<Part>>>,
+}
+
+impl Job {
+    fn new(plan: Plan) -> Job {
+        let n = plan.chunks.len();
+        let arenas = (0..n)
+            .map(|i| {
+                let (start, end, _) = plan.chunk_text(i);
+                Mutex::new(Some(Arena::for_text(end - start)))
+            })
+            .collect();
+        Job {
+            plan,
+            arenas,
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+        }
+    }
 }
 
 /// Where the items are and how they are cut.
